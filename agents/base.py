@@ -1,0 +1,201 @@
+"""The Agent protocol, what an agent is told about its task, the seeded random agent, and agent packages.
+
+An agent package is a directory with an ``agent.toml``::
+
+    name = "my-bot"
+    version = "1.0"
+    entry_point = "bot:make_agent"      # module (a .py file or package in the directory) : factory
+    envs = ["arena/DCMotorSpeed-v0"]    # the env ids it plays
+    weights = "policy.pt"               # optional, relative to the directory; must exist
+    [kwargs]                            # optional keyword arguments for the factory
+    hidden = 64
+
+The factory is called as ``factory(spaces: EnvSpaces, **kwargs)`` and returns an :class:`Agent`; it finds its
+weights next to its own module file.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import gymnasium as gym
+import numpy as np
+from envs._core.spaces import mask_for_space
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+Action = Any
+MANIFEST = "agent.toml"
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """Something that plays: reset at the start of each episode, then one action per observation."""
+
+    name: str
+
+    def reset(self, seed: int | None = None) -> None: ...
+
+    def act(self, observation: Any, info: dict) -> Action: ...
+
+
+@dataclass
+class EnvSpaces:
+    """What an agent may know of its task: the spaces of its seat, the env id and the env's kwargs."""
+
+    observation_space: gym.Space
+    action_space: gym.Space
+    env_id: str | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, env: gym.Env | EnvSpaces) -> EnvSpaces:
+        """The spaces of a Gymnasium env (or ``env`` itself when it already is an EnvSpaces)."""
+        if isinstance(env, EnvSpaces):
+            return env
+        spec = env.spec
+        return cls(
+            observation_space=env.observation_space,
+            action_space=env.action_space,
+            env_id=spec.id if spec else None,
+            env_kwargs=dict(spec.kwargs) if spec else {},
+        )
+
+
+class RandomAgent:
+    """Uniformly random legal actions from its own seeded generator (masks from ``info["action_mask"]``)."""
+
+    name = "random"
+
+    def __init__(self, spaces: EnvSpaces, seed: int | None = None):
+        self._space = copy.deepcopy(spaces.action_space)
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        self._space.seed(seed)
+
+    def act(self, observation: Any, info: dict) -> Action:
+        return self._space.sample(mask=mask_for_space(self._space, info.get("action_mask")))
+
+
+class AgentManifest(BaseModel):
+    """The validated contents of an ``agent.toml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
+    version: str = Field(min_length=1, max_length=32)
+    entry_point: str
+    envs: list[str] = Field(min_length=1)
+    weights: str | None = None
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("entry_point")
+    @classmethod
+    def _entry_point_is_module_colon_factory(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+            raise ValueError(f"must look like 'module:factory' (e.g. 'bot:make_agent'), got {value!r}")
+        return value
+
+
+class AgentPackageError(ValueError):
+    """An agent directory that cannot be loaded; the message names the file and the field."""
+
+
+def read_manifest(directory: str | Path) -> AgentManifest:
+    """Read and validate ``directory/agent.toml``."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise AgentPackageError(f"{path}: no {MANIFEST} (an agent package needs one)")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise AgentPackageError(f"{path}: not valid TOML: {error}") from None
+    try:
+        manifest = AgentManifest.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"field '{'.'.join(map(str, e['loc'])) or '?'}': {_pydantic_reason(e)}" for e in error.errors()
+        )
+        raise AgentPackageError(f"{path}: {problems}") from None
+    if manifest.weights is not None and not (path.parent / manifest.weights).is_file():
+        raise AgentPackageError(f"{path}: field 'weights': file {manifest.weights!r} not found")
+    return manifest
+
+
+def _pydantic_reason(error: dict) -> str:
+    if error["type"] == "missing":
+        return "is required"
+    if error["type"] == "extra_forbidden":
+        return f"is not a known field (allowed: {', '.join(AgentManifest.model_fields)})"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def load_agent(directory: str | Path, env: gym.Env | EnvSpaces | None = None, **kwargs: Any) -> Agent:
+    """Build the agent of an agent package for ``env``'s spaces.
+
+    Without ``env``, the spaces of the first id in the manifest's ``envs`` are used. Keyword arguments
+    override the manifest's ``[kwargs]``.
+    """
+    directory = Path(directory).resolve()
+    manifest = read_manifest(directory)
+    factory = _import_factory(directory, manifest.entry_point)
+    if env is None:
+        env = _spaces_of_registered(manifest.envs[0], directory)
+    agent = factory(EnvSpaces.of(env), **{**manifest.kwargs, **kwargs})
+    if not isinstance(agent, Agent):
+        raise AgentPackageError(
+            f"{directory / MANIFEST}: field 'entry_point': {manifest.entry_point} returned "
+            f"{type(agent).__name__}, which lacks name/reset/act"
+        )
+    return agent
+
+
+def _spaces_of_registered(env_id: str, directory: Path) -> EnvSpaces:
+    import envs  # noqa: F401  (registers the ids)
+
+    if env_id not in gym.registry:
+        raise AgentPackageError(
+            f"{directory / MANIFEST}: field 'envs': {env_id!r} is not a registered single-agent env; "
+            "pass env= to load_agent"
+        )
+    env = gym.make(env_id)
+    try:
+        return EnvSpaces.of(env)
+    finally:
+        env.close()
+
+
+def _import_factory(directory: Path, entry_point: str):
+    """Import ``module:factory`` from files in ``directory`` under a private module name."""
+    module_name, factory_name = entry_point.split(":")
+    relative = Path(*module_name.split("."))
+    candidates = [directory / relative.with_suffix(".py"), directory / relative / "__init__.py"]
+    source = next((c for c in candidates if c.is_file()), None)
+    where = f"{directory / MANIFEST}: field 'entry_point'"
+    if source is None:
+        raise AgentPackageError(f"{where}: module {module_name!r} not found in {directory}")
+    private_name = f"_arena_agent_{abs(hash(str(directory))):x}_{module_name.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(private_name, source)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(directory))  # so the agent's own sibling modules import
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise AgentPackageError(f"{where}: importing {module_name!r} failed: {error!r}") from error
+    finally:
+        sys.path.remove(str(directory))
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        raise AgentPackageError(f"{where}: {module_name!r} has no callable {factory_name!r}")
+    return factory

@@ -1,0 +1,31 @@
+"""pg-arena's environments. Importing this package registers every id.
+
+Single-agent envs: ``gym.make("arena/<Name>-v<k>")`` (or ``gym.make("envs:arena/<Name>-v<k>")`` without an
+explicit import). Multi-agent games: ``envs.make_multi(name, **kwargs)`` gives a PettingZoo AEC env and
+``parallel=True`` the parallel one. ``envs.list_envs()`` describes what is there.
+
+Each family registers its ids in its own ``__init__`` with string entry points, so importing ``envs`` stays
+cheap: an env's module is imported when the env is made.
+"""
+
+from envs._core.registry import (
+    EnvRecord,
+    UnknownEnvError,
+    get_record,
+    list_envs,
+    make_multi,
+    register_multi,
+    register_single,
+    unregister,
+)
+
+__all__ = [
+    "EnvRecord",
+    "UnknownEnvError",
+    "get_record",
+    "list_envs",
+    "make_multi",
+    "register_multi",
+    "register_single",
+    "unregister",
+]

@@ -1,0 +1,1 @@
+"""What several env families share: the registry and the conformance checks."""
