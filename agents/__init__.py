@@ -10,6 +10,8 @@ register_agent(
     summary="Uniformly random legal actions (respects info['action_mask']), seeded.",
 )
 
+import agents.baselines  # noqa: E402, F401  (registers each domain's baselines)
+
 __all__ = [
     "Agent",
     "AgentManifest",

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
-import numpy as np
-from envs._core.spaces import mask_for_space
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from envs._core.spaces import mask_for_space
 
 try:
     import tomllib
@@ -177,24 +177,36 @@ def _spaces_of_registered(env_id: str, directory: Path) -> EnvSpaces:
 
 
 def _import_factory(directory: Path, entry_point: str):
-    """Import ``module:factory`` from files in ``directory`` under a private module name."""
+    """Import ``module:factory``: a module file in ``directory`` (under a private name), else an installed one.
+
+    Trained agents saved by our learners point at an installed module (e.g. ``agents.pg.policy:load``);
+    submitted agents ship their module in the directory.
+    """
     module_name, factory_name = entry_point.split(":")
     relative = Path(*module_name.split("."))
     candidates = [directory / relative.with_suffix(".py"), directory / relative / "__init__.py"]
     source = next((c for c in candidates if c.is_file()), None)
     where = f"{directory / MANIFEST}: field 'entry_point'"
-    if source is None:
-        raise AgentPackageError(f"{where}: module {module_name!r} not found in {directory}")
-    private_name = f"_arena_agent_{abs(hash(str(directory))):x}_{module_name.replace('.', '_')}"
-    spec = importlib.util.spec_from_file_location(private_name, source)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(directory))  # so the agent's own sibling modules import
     try:
-        spec.loader.exec_module(module)
+        if source is None:
+            module = importlib.import_module(module_name)
+        else:
+            private_name = f"_arena_agent_{abs(hash(str(directory))):x}_{module_name.replace('.', '_')}"
+            spec = importlib.util.spec_from_file_location(private_name, source)
+            module = importlib.util.module_from_spec(spec)
+            sys.path.insert(0, str(directory))  # so the agent's own sibling modules import
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(directory))
+    except ModuleNotFoundError as error:
+        if source is None and error.name == module_name.split(".")[0]:
+            raise AgentPackageError(
+                f"{where}: module {module_name!r} is neither in {directory} nor installed"
+            ) from None
+        raise AgentPackageError(f"{where}: importing {module_name!r} failed: {error!r}") from error
     except Exception as error:
         raise AgentPackageError(f"{where}: importing {module_name!r} failed: {error!r}") from error
-    finally:
-        sys.path.remove(str(directory))
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise AgentPackageError(f"{where}: {module_name!r} has no callable {factory_name!r}")

@@ -125,9 +125,7 @@ def unregister(id: str) -> None:
     gym.registry.pop(id, None)
 
 
-def list_envs(
-    domain: str | None = None, kind: Literal["single", "multi"] | None = None
-) -> list[EnvRecord]:
+def list_envs(domain: str | None = None, kind: Literal["single", "multi"] | None = None) -> list[EnvRecord]:
     """Every registered env, sorted by id, optionally only one domain or one kind."""
     records = sorted(_RECORDS.values(), key=lambda r: r.id)
     if domain is not None:
