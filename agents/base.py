@@ -177,7 +177,7 @@ def _spaces_of_registered(env_id: str, directory: Path) -> EnvSpaces:
 
 
 def _import_factory(directory: Path, entry_point: str):
-    """Import ``module:factory``: a module file in ``directory`` (under a private name), else an installed one.
+    """Import ``module:factory`` from a module file in ``directory`` (privately named), else an installed one.
 
     Trained agents saved by our learners point at an installed module (e.g. ``agents.pg.policy:load``);
     submitted agents ship their module in the directory.

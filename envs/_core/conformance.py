@@ -78,7 +78,7 @@ def check_seed_determinism(env_id: str, seed: int = 0, steps: int = 300) -> None
     sampler.seed(seed)
     other_sampler = copy.deepcopy(other.action_space)
     other_sampler.seed(seed + 1)
-    saved_np, saved_py = np.random.get_state(), random.getstate()
+    saved_np, saved_py = np.random.get_state(), random.getstate()  # noqa: NPY002
     try:
         obs_a, info_a = first.reset(seed=seed)
         obs_b, info_b = second.reset(seed=seed)
@@ -98,7 +98,9 @@ def check_seed_determinism(env_id: str, seed: int = 0, steps: int = 300) -> None
             _reseed_globals(9_000 + t)
             step_b = second.step(action)
             where = f"{env_id} step {t}"
-            for name, a, b in zip(("observation", "reward", "terminated", "truncated"), step_a, step_b):
+            for name, a, b in zip(
+                ("observation", "reward", "terminated", "truncated"), step_a, step_b, strict=False
+            ):
                 _assert_same(a, b, f"{where} {name}")
             info_a, info_b = step_a[4], step_b[4]
             _assert_same(info_a.get("action_mask"), info_b.get("action_mask"), f"{where} action_mask")
@@ -107,7 +109,7 @@ def check_seed_determinism(env_id: str, seed: int = 0, steps: int = 300) -> None
                 obs_b, info_b = second.reset()
                 _assert_same(obs_a, obs_b, f"{where} reset observation")
     finally:
-        np.random.set_state(saved_np)
+        np.random.set_state(saved_np)  # noqa: NPY002
         random.setstate(saved_py)
         for env in (first, second, other):
             env.close()
@@ -131,7 +133,7 @@ def check_pettingzoo_seeding(name: str, num_cycles: int = 200) -> None:
 
 def _reseed_globals(seed: int) -> None:
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002  (deliberately disturbs the global generator)
 
 
 def _assert_same(a: Any, b: Any, where: str) -> None:
@@ -142,7 +144,7 @@ def _assert_same(a: Any, b: Any, where: str) -> None:
             _assert_same(a[key], b[key], f"{where}[{key!r}]")
     elif isinstance(a, (tuple, list)) and not isinstance(a, str):
         assert isinstance(b, (tuple, list)) and len(a) == len(b), f"{where}: lengths differ"
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_same(x, y, f"{where}[{i}]")
     elif isinstance(a, str) or a is None:
         assert a == b, f"{where}: {a!r} != {b!r}"

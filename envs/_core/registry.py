@@ -144,7 +144,7 @@ def get_record(id: str) -> EnvRecord:
 
 
 def make_multi(name: str, *, parallel: bool = False, **kwargs: Any):
-    """Build a registered multi-agent game: a PettingZoo AEC env, or the parallel one with ``parallel=True``."""
+    """Build a registered multi-agent game: PettingZoo AEC, or the parallel API with ``parallel=True``."""
     if name not in _MULTI:
         raise UnknownEnvError(unknown_message("multi-agent env", name, list(_MULTI)))
     entry = _MULTI[name]
