@@ -1,0 +1,126 @@
+"""The `arena` command line: version, listings, playing episodes, and one-line errors for bad input."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import arena
+import envs
+from arena.cli import app
+
+runner = CliRunner()
+
+
+def test_version_is_the_installed_distribution_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"pg-arena {version('pg-arena')}" == f"pg-arena {arena.__version__}"
+
+
+def test_envs_says_plainly_when_nothing_is_registered(monkeypatch):
+    monkeypatch.setattr(envs, "list_envs", lambda **_: [])
+    result = runner.invoke(app, ["envs"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "No environments are registered yet."
+
+
+def test_envs_lists_registered_ids_and_filters_by_domain(registered_test_envs):
+    result = runner.invoke(app, ["envs", "--domain", "test"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    for env_id in registered_test_envs.values():
+        assert env_id in result.stdout
+    assert "4 environments" in result.stdout
+
+
+def test_agents_lists_the_random_agent():
+    result = runner.invoke(app, ["agents"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "random" in result.stdout
+
+
+def test_play_random_cartpole_matches_the_known_mean_episode_length(tmp_path):
+    """A uniformly random CartPole policy balances about 22 steps on average (std about 12): 200 episodes
+    give a standard error under 1, so 22 ± 4 is a 4-sigma band."""
+    out = tmp_path / "summary.json"
+    result = runner.invoke(
+        app, ["play", "CartPole-v1", "--episodes", "200", "--seed", "0", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    assert summary["episodes"] == 200 and summary["agent"] == "random"
+    assert 18 <= summary["length_mean"] <= 26
+    assert summary["return_mean"] == summary["length_mean"]  # reward +1 per step
+    assert [e["seed"] for e in summary["per_episode"][:3]] == [0, 1, 2]
+
+
+def test_play_is_reproducible_for_a_seed(tmp_path):
+    outs = [tmp_path / "a.json", tmp_path / "b.json"]
+    for out in outs:
+        runner.invoke(app, ["play", "CartPole-v1", "--episodes", "5", "--seed", "3", "--out", str(out)])
+    first, second = (json.loads(o.read_text())["per_episode"] for o in outs)
+    assert first == second
+
+
+def test_play_passes_env_kwargs_parsed_as_json(tmp_path):
+    out = tmp_path / "s.json"
+    args = [
+        "play",
+        "CartPole-v1",
+        "--episodes",
+        "2",
+        "--env-kwarg",
+        "sutton_barto_reward=true",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    assert summary["env_kwargs"] == {"sutton_barto_reward": True}
+    assert summary["return_max"] <= 0  # Sutton & Barto's reward is 0 per step and -1 at the failure
+
+
+def test_play_an_agent_package_directory(tmp_path):
+    package = tmp_path / "left"
+    package.mkdir()
+    (package / "agent.toml").write_text(
+        'name = "left"\nversion = "1"\nentry_point = "left:make"\nenvs = ["CartPole-v1"]\n'
+    )
+    (package / "left.py").write_text(
+        "class Left:\n    name = 'left'\n    def reset(self, seed=None): pass\n"
+        "    def act(self, observation, info): return 0\n\ndef make(spaces):\n    return Left()\n"
+    )
+    out = tmp_path / "s.json"
+    result = runner.invoke(
+        app, ["play", "CartPole-v1", "--agent", str(package), "--episodes", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    # Always pushing left topples the pole in 8-10 steps from CartPole's near-upright start.
+    assert 7 <= json.loads(out.read_text())["length_mean"] <= 11
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["play", "CartPol-v1"], "error: unknown env id 'CartPol-v1'; closest: CartPole-v1"),
+        (["play", "CartPole-v1", "--agent", "rando"], "error: unknown agent 'rando'; closest: random"),
+        (
+            ["play", "CartPole-v1", "--env-kwarg", "oops"],
+            "error: --env-kwarg 'oops' must look like key=value",
+        ),
+        (["play", "CartPole-v1", "--env-kwarg", "nope=1"], "error: cannot make 'CartPole-v1'"),
+        (["envs", "--kind", "both"], "error: --kind 'both' is not allowed; use 'single' or 'multi'"),
+    ],
+)
+def test_bad_input_gives_one_line_naming_it_and_exit_code_2(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_play_refuses_a_multi_agent_game(registered_test_envs):
+    result = runner.invoke(app, ["play", registered_test_envs["pennies"]])
+    assert result.exit_code == 2 and "is a multi-agent game" in result.stderr

@@ -1,0 +1,90 @@
+"""Small envs used only by tests of the registry and the conformance checks (never registered by `envs`)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.envs.classic_control.cartpole import CartPoleEnv
+from pettingzoo import ParallelEnv
+from pettingzoo.utils import parallel_to_aec, wrappers
+
+
+class GlobalRngCartPole(CartPoleEnv):
+    """CartPole whose start state comes from numpy's global generator: what the determinism check catches."""
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.state = np.random.uniform(-0.05, 0.05, size=4)  # noqa: NPY002  (the bug under test)
+        return np.array(self.state, dtype=np.float32), {}
+
+
+class MaskedChoice(gym.Env):
+    """Pick one of 5 arms; only the arms in info["action_mask"] are legal, and an illegal pick is an error."""
+
+    observation_space = spaces.Box(0.0, 1.0, (5,), np.float32)
+    action_space = spaces.Discrete(5)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return self._observe(), {"action_mask": self._mask}
+
+    def step(self, action):
+        if not self._mask[action]:
+            raise ValueError(f"action {action} is masked")
+        reward = float(action)
+        obs = self._observe()
+        return obs, reward, False, False, {"action_mask": self._mask}
+
+    def _observe(self):
+        self._mask = self.np_random.random(5) < 0.5
+        self._mask[self.np_random.integers(5)] = True
+        return self._mask.astype(np.float32)
+
+
+class MatchingPenniesParallel(ParallelEnv):
+    """Matching pennies, repeated: 'even' wins +1 when the coins match, 'odd' when they differ (zero sum).
+
+    Each player observes the opponent's previous coin (0 none, 1 heads, 2 tails). The game is truncated
+    after ``rounds`` rounds. Its value is 0 and the mixed equilibrium is 50/50.
+    """
+
+    metadata = {"name": "matching_pennies_v0", "render_modes": []}
+
+    def __init__(self, rounds: int = 10):
+        self.possible_agents = ["even", "odd"]
+        self.rounds = rounds
+        self._observation_space, self._action_space = spaces.Discrete(3), spaces.Discrete(2)
+
+    def observation_space(self, agent):
+        return self._observation_space
+
+    def action_space(self, agent):
+        return self._action_space
+
+    def reset(self, seed=None, options=None):
+        self.agents = list(self.possible_agents)
+        self.round = 0
+        return {a: np.int64(0) for a in self.agents}, {a: {} for a in self.agents}
+
+    def step(self, actions):
+        match = actions["even"] == actions["odd"]
+        rewards = {"even": 1.0 if match else -1.0, "odd": -1.0 if match else 1.0}
+        self.round += 1
+        done = self.round >= self.rounds
+        observations = {"even": np.int64(actions["odd"] + 1), "odd": np.int64(actions["even"] + 1)}
+        infos = {a: {} for a in self.agents}
+        terminations = {a: False for a in self.agents}
+        truncations = {a: done for a in self.agents}
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+
+def parallel_env(**kwargs):
+    return MatchingPenniesParallel(**kwargs)
+
+
+def env(**kwargs):
+    aec = parallel_to_aec(parallel_env(**kwargs))
+    return wrappers.OrderEnforcingWrapper(wrappers.AssertOutOfBoundsWrapper(aec))

@@ -1,0 +1,43 @@
+"""The README's commands are the ones CI runs, its main-job command works, and the tree is lint-clean."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_command(section: str) -> str:
+    """The single command in the first bash block under the README heading ``## {section}``."""
+    text = (ROOT / "README.md").read_text()
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", body, re.S).group(1).strip()
+    assert "\n" not in block, f"README section {section!r} must hold exactly one command"
+    return block
+
+
+def test_ci_runs_the_readme_set_up_and_test_commands_in_a_fresh_venv():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "set -euo pipefail" in ci and "python3 -m venv" in ci
+    lines = [line.strip() for line in ci.splitlines()]
+    setup, tests = readme_command("Set up"), readme_command("Test")
+    assert setup in lines and tests in lines
+    assert lines.index(setup) < lines.index(tests)
+
+
+def test_readme_main_job_command_runs():
+    command = readme_command("Main job").split()
+    executable = shutil.which(command[0], path=str(Path(sys.executable).parent))
+    result = subprocess.run([executable, *command[1:]], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+
+
+def test_tree_passes_ruff_check_and_format():
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
