@@ -17,6 +17,7 @@ weights next to its own module file.
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import re
 import sys
@@ -139,6 +140,15 @@ def _pydantic_reason(error: dict) -> str:
     if error["type"] == "extra_forbidden":
         return f"is not a known field (allowed: {', '.join(AgentManifest.model_fields)})"
     return error["msg"].removeprefix("Value error, ")
+
+
+def content_hash(directory: str | Path) -> str:
+    """SHA-256 (hex, 16 chars) over an agent package's files: relative paths and bytes, caches excluded."""
+    directory = Path(directory)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def load_agent(directory: str | Path, env: gym.Env | EnvSpaces | None = None, **kwargs: Any) -> Agent:

@@ -1,0 +1,262 @@
+"""Scenario files: what a tournament plays, validated on load with errors naming the file and the field.
+
+A *match scenario* pits a roster against each other in a multi-agent game::
+
+    [scenario]
+    name = "werewolf-smoke"
+    kind = "match"
+    env = "werewolf"
+    env_kwargs = { num_players = 7 }
+    format = "round_robin"     # or "gauntlet" (everyone vs `reference`) or "swiss" (`rounds` rounds)
+    games_per_pairing = 20     # even: each pair plays every seat deal twice, once from each side
+    seed = 0
+
+    [[agents]]
+    name = "werewolf/scripted"   # a built-in (agents.make); `kwargs` and `label` optional
+    [[agents]]
+    path = "my_agents/bot"       # an agent package directory (agent.toml)
+
+A *task suite* runs every agent on single-agent envs and normalises its mean return between a low and a high
+reference agent of the roster (0 = low, 1 = high, as human-normalised Atari scores)::
+
+    [scenario]
+    name = "motor"
+    kind = "suite"
+    episodes = 5
+    seed = 0
+    low_reference = "random"
+    high_reference = "motor/pi"
+
+    [[envs]]
+    id = "arena/DCMotorSpeed-v0"
+    kwargs = { max_episode_steps = 2000 }   # `episodes` may be overridden per env
+
+    [[agents]]
+    name = "random"
+    [[agents]]
+    name = "motor/pi"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+import agents
+import envs
+from agents.base import AgentPackageError, content_hash, read_manifest
+from envs._core.registry import unknown_message
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+FORMATS = ("round_robin", "gauntlet", "swiss")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentEntry(_Strict):
+    """One roster entry: a built-in agent name or an agent package directory."""
+
+    name: str | None = None
+    path: str | None = None
+    label: str | None = None
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> AgentEntry:
+        if (self.name is None) == (self.path is None):
+            raise ValueError("give exactly one of 'name' (a built-in agent) or 'path' (an agent directory)")
+        return self
+
+
+class SuiteEnv(_Strict):
+    id: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    episodes: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class Header(_Strict):
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    kind: Literal["match", "suite"]
+    seed: int = 0
+    move_time_s: float = Field(default=5.0, gt=0, le=3600)
+    match_time_s: float = Field(default=600.0, gt=0, le=86_400)
+    # match scenarios
+    env: str | None = None
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    format: Literal["round_robin", "gauntlet", "swiss"] = "round_robin"
+    games_per_pairing: int = Field(default=2, ge=2, le=100_000)
+    reference: str | None = None
+    rounds: int | None = Field(default=None, ge=1, le=1000)
+    # task suites
+    episodes: int = Field(default=10, ge=1, le=100_000)
+    low_reference: str | None = None
+    high_reference: str | None = None
+
+
+class ScenarioFile(_Strict):
+    scenario: Header
+    agents: list[AgentEntry] = Field(min_length=1)
+    envs: list[SuiteEnv] = Field(default_factory=list)
+
+
+class Scenario(BaseModel):
+    """A validated scenario: the file's contents plus the resolved roster labels and a content hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    spec: ScenarioFile
+    labels: tuple[str, ...]
+    hash: str
+
+    @property
+    def header(self) -> Header:
+        return self.spec.scenario
+
+    @property
+    def name(self) -> str:
+        return self.header.name
+
+    @property
+    def kind(self) -> str:
+        return self.header.kind
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and hash a scenario file; every problem raises ScenarioError naming file and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    return parse_scenario(data, source=str(path), base=path.parent)
+
+
+def parse_scenario(data: dict[str, Any], *, source: str, base: Path) -> Scenario:
+    """Validate scenario data (as read from TOML); relative agent paths are relative to ``base``."""
+    try:
+        spec = ScenarioFile.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(f"{source}: " + "; ".join(_describe(e) for e in error.errors())) from None
+    spec = spec.model_copy(
+        update={
+            "agents": [
+                a.model_copy(update={"path": str((base / a.path).resolve())}) if a.path else a
+                for a in spec.agents
+            ]
+        }
+    )
+    labels, hashes = _resolve_roster(spec, source)
+    _check_envs(spec, source)
+    _check_references(spec.scenario, labels, source)
+    canonical = json.dumps({"spec": spec.model_dump(mode="json"), "packages": hashes}, sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return Scenario(source=source, spec=spec, labels=tuple(labels), hash=digest)
+
+
+def _describe(error: dict) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "missing":
+        return f"field '{field}': is required"
+    if error["type"] == "extra_forbidden":
+        return f"field '{field}': is not a known field"
+    if error["type"] == "literal_error":
+        return f"field '{field}': {error['input']!r} is not allowed; allowed: {error['ctx']['expected']}"
+    return f"field '{field}': {error['msg'].removeprefix('Value error, ')} (got {error['input']!r})"
+
+
+def _resolve_roster(spec: ScenarioFile, source: str) -> tuple[list[str], dict[str, str]]:
+    known = {r.name for r in agents.list_agents()}
+    labels, hashes = [], {}
+    for i, entry in enumerate(spec.agents):
+        where = f"{source}: field 'agents.{i}"
+        if entry.name is not None:
+            if entry.name not in known:
+                raise ScenarioError(f"{where}.name': {unknown_message('agent', entry.name, sorted(known))}")
+            label = entry.label or entry.name
+        else:
+            try:
+                manifest = read_manifest(entry.path)
+            except AgentPackageError as error:
+                raise ScenarioError(f"{where}.path': {error}") from None
+            label = entry.label or f"{manifest.name}@{manifest.version}"
+            hashes[label] = content_hash(entry.path)
+        if label in labels:
+            raise ScenarioError(
+                f"{where}.label': {label!r} is already used; give each entry a distinct label"
+            )
+        labels.append(label)
+    return labels, hashes
+
+
+def _check_envs(spec: ScenarioFile, source: str) -> None:
+    header = spec.scenario
+    multi = {r.id for r in envs.list_envs(kind="multi")}
+    if header.kind == "match":
+        if header.env is None:
+            raise ScenarioError(f"{source}: field 'scenario.env': is required for a match scenario")
+        if header.env not in multi:
+            problem = unknown_message("multi-agent env", header.env, sorted(multi))
+            raise ScenarioError(f"{source}: field 'scenario.env': {problem}")
+        if header.games_per_pairing % 2:
+            raise ScenarioError(
+                f"{source}: field 'scenario.games_per_pairing': {header.games_per_pairing} must be even "
+                "(each pair plays every deal from both sides)"
+            )
+        if header.format == "swiss" and header.rounds is None:
+            raise ScenarioError(f"{source}: field 'scenario.rounds': is required for format 'swiss'")
+        if len(spec.agents) < 2:
+            raise ScenarioError(f"{source}: field 'agents': a match scenario needs at least 2 agents")
+        if spec.envs:
+            raise ScenarioError(
+                f"{source}: field 'envs': only task suites list envs; a match uses 'scenario.env'"
+            )
+    else:
+        if not spec.envs:
+            raise ScenarioError(f"{source}: field 'envs': a task suite needs at least one [[envs]] entry")
+        if header.env is not None:
+            raise ScenarioError(f"{source}: field 'scenario.env': a task suite lists its envs in [[envs]]")
+        for i, entry in enumerate(spec.envs):
+            if entry.id not in gym.registry or entry.id in multi:
+                singles = [r.id for r in envs.list_envs(kind="single")] + list(gym.registry)
+                raise ScenarioError(
+                    f"{source}: field 'envs.{i}.id': {unknown_message('single-agent env', entry.id, singles)}"
+                )
+
+
+def _check_references(header: Header, labels: list[str], source: str) -> None:
+    if header.kind == "suite":
+        needed = {"low_reference": header.low_reference, "high_reference": header.high_reference}
+    elif header.format == "gauntlet":
+        needed = {"reference": header.reference}
+    else:
+        needed = {}
+    for field, value in needed.items():
+        if value is None:
+            raise ScenarioError(
+                f"{source}: field 'scenario.{field}': is required here (a label of the roster)"
+            )
+        if value not in labels:
+            roster = ", ".join(labels)
+            raise ScenarioError(
+                f"{source}: field 'scenario.{field}': {value!r} is not in the roster ({roster})"
+            )
+    if header.kind == "suite" and header.low_reference == header.high_reference:
+        raise ScenarioError(f"{source}: field 'scenario.high_reference': must differ from low_reference")
