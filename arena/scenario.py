@@ -115,13 +115,18 @@ class ScenarioFile(_Strict):
 
 
 class Scenario(BaseModel):
-    """A validated scenario: the file's contents plus the resolved roster labels and a content hash."""
+    """A validated scenario: the file's contents, the roster's labels and package hashes, and a hash.
+
+    The hash covers what defines a match (the [scenario] table and the envs), not the roster: adding an agent
+    to a scenario keeps the ids of the matches already played, so only the new agent's matches are played.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     source: str
     spec: ScenarioFile
     labels: tuple[str, ...]
+    package_hashes: dict[str, str]
     hash: str
 
     @property
@@ -166,9 +171,9 @@ def parse_scenario(data: dict[str, Any], *, source: str, base: Path) -> Scenario
     labels, hashes = _resolve_roster(spec, source)
     _check_envs(spec, source)
     _check_references(spec.scenario, labels, source)
-    canonical = json.dumps({"spec": spec.model_dump(mode="json"), "packages": hashes}, sort_keys=True)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
-    return Scenario(source=source, spec=spec, labels=tuple(labels), hash=digest)
+    defining = spec.model_dump(mode="json", include={"scenario", "envs"})
+    digest = hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[:16]
+    return Scenario(source=source, spec=spec, labels=tuple(labels), package_hashes=hashes, hash=digest)
 
 
 def _describe(error: dict) -> str:

@@ -1,0 +1,153 @@
+"""Scenario files: valid ones load with stable hashes; each kind of mistake names the file and the field."""
+
+import textwrap
+
+import pytest
+
+from arena.scenario import ScenarioError, load_scenario
+
+SUITE = """
+[scenario]
+name = "cartpole"
+kind = "suite"
+episodes = 3
+low_reference = "random"
+high_reference = "steady"
+
+[[envs]]
+id = "CartPole-v1"
+
+[[agents]]
+name = "random"
+
+[[agents]]
+name = "random"
+label = "steady"
+kwargs = {}
+"""
+
+
+def write(tmp_path, text, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_a_valid_suite_loads_with_labels_and_a_hash_that_ignores_the_roster(tmp_path):
+    scenario = load_scenario(write(tmp_path, SUITE))
+    assert scenario.kind == "suite" and scenario.labels == ("random", "steady")
+    grown = load_scenario(
+        write(tmp_path, SUITE + '\n[[agents]]\nname = "random"\nlabel = "third"\n', "g.toml")
+    )
+    assert grown.hash == scenario.hash  # adding an agent keeps the ids of matches already played
+    reseeded = load_scenario(
+        write(tmp_path, SUITE.replace("episodes = 3", "episodes = 3\nseed = 1"), "r.toml")
+    )
+    assert reseeded.hash != scenario.hash
+
+
+def test_a_valid_match_scenario_with_an_agent_package_loads(tmp_path, registered_test_envs):
+    package = tmp_path / "bot"
+    package.mkdir()
+    (package / "agent.toml").write_text('name = "bot"\nversion = "2"\nentry_point = "bot:f"\nenvs = ["x"]\n')
+    text = f"""
+    [scenario]
+    name = "pennies"
+    kind = "match"
+    env = "{registered_test_envs["pennies"]}"
+    games_per_pairing = 4
+
+    [[agents]]
+    name = "random"
+
+    [[agents]]
+    path = "bot"
+    """
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.labels == ("random", "bot@2")
+    assert scenario.spec.agents[1].path == str(package.resolve())
+    assert set(scenario.package_hashes) == {"bot@2"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('kind = "suite"', 'kind = "league"'),
+            "field 'scenario.kind': 'league' is not allowed; allowed: 'match'",
+        ),
+        (
+            ("episodes = 3", "episodes = 0"),
+            "field 'scenario.episodes': Input should be greater than or equal to 1",
+        ),
+        (
+            ('id = "CartPole-v1"', 'id = "CartPol-v1"'),
+            "field 'envs.0.id': unknown single-agent env 'CartPol-v1'",
+        ),
+        (
+            ('high_reference = "steady"', 'high_reference = "pi"'),
+            "'scenario.high_reference': 'pi' is not in the",
+        ),
+        (('name = "random"\nlabel', 'name = "randm"\nlabel'), "field 'agents.1.name': unknown agent 'randm'"),
+        (('label = "steady"', 'label = "random"'), "field 'agents.1.label': 'random' is already used"),
+        (("kwargs = {}", 'path = "x"'), "field 'agents.1': give exactly one of 'name'"),
+        (("episodes = 3", "episodes = 3\nformat = 1"), "field 'scenario.format'"),
+        (("[[envs]]", "colour = 1\n[[envs]]"), "field 'scenario.colour': is not a known field"),
+        (('name = "cartpole"', 'name = "my scenario"'), "field 'scenario.name': String should match pattern"),
+        (
+            ('kind = "suite"', 'kind = "suite"\nenv = "werewolf"'),
+            "field 'scenario.env': a task suite lists its envs",
+        ),
+        (('[[envs]]\nid = "CartPole-v1"', ""), "field 'envs': a task suite needs at least one"),
+    ],
+)
+def test_each_bad_suite_field_is_named_with_what_is_allowed(tmp_path, change, message):
+    old, new = change
+    assert old in SUITE
+    path = write(tmp_path, SUITE.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("games_per_pairing = 3", "field 'scenario.games_per_pairing': 3 must be even"),
+        ('format = "gauntlet"', "field 'scenario.reference': is required here"),
+        ('format = "swiss"', "field 'scenario.rounds': is required for format 'swiss'"),
+    ],
+)
+def test_each_bad_match_field_is_named(tmp_path, registered_test_envs, extra, message):
+    text = f"""
+    [scenario]
+    name = "m"
+    kind = "match"
+    env = "{registered_test_envs["pennies"]}"
+    {extra}
+    [[agents]]
+    name = "random"
+    [[agents]]
+    name = "random"
+    label = "other"
+    """
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path, text))
+
+
+def test_a_match_on_an_unknown_game_names_the_known_ones(tmp_path, registered_test_envs):
+    text = (
+        '[scenario]\nname = "m"\nkind = "match"\nenv = "test_matching_penny"\n[[agents]]\nname = "random"\n'
+    )
+    with pytest.raises(
+        ScenarioError, match="unknown multi-agent env 'test_matching_penny'; closest: test_matching"
+    ):
+        load_scenario(write(tmp_path, text))
+
+
+def test_missing_file_and_bad_toml_are_reported(tmp_path):
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / "nope.toml")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(write(tmp_path, "[scenario\n"))
