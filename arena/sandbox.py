@@ -1,0 +1,598 @@
+"""Players: agents as a match sees them, run in-process (trusted built-ins) or in a sandboxed subprocess.
+
+A match talks to every agent through a :class:`Player` (``reset``, ``act``, ``close``). Whatever goes wrong
+with an agent comes out as one exception, :class:`AgentFailure`, whose ``status`` says how the agent
+forfeits (:class:`arena.results.Status`) and whose ``reason`` says why:
+
+- ERROR: it raised (the exception's type, message and innermost source line), crashed, exited, was killed
+  by a signal, broke the protocol (what was read is quoted), or exceeded its memory limit (named);
+- TIMEOUT: one ``reset``/``act`` took longer than ``move_time_s``, its thinking time in the match passed
+  ``match_time_s``, or building it took longer than ``startup_time_s``;
+- INVALID: its action is not in the action space (after the cast :func:`check_action` describes) or is
+  masked out by ``info["action_mask"]``.
+
+A failed player stays failed: every later call raises the same failure.
+
+A sandboxed player (:class:`SandboxPlayer`) is a fresh ``python -m arena.sandbox_worker`` process (spawned,
+never forked from the arena) in its own session and temporary working directory, with ``RLIMIT_AS``, no
+network (see :mod:`arena.sandbox_worker`) and one BLAS/OpenMP thread. Requests are pickled; replies are JSON,
+decoded and validated here, so nothing the agent sends is ever unpickled. Every wait has a deadline (poll on
+the pipe), so a limit is enforced within milliseconds of its expiry; on any failure the whole process group
+is killed and reaped. An in-process player (:class:`InProcessPlayer`) checks the same things after the fact:
+it cannot pre-empt a slow move, only forfeit it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import pickle
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import gymnasium as gym
+import numpy as np
+
+import agents
+from agents.base import MANIFEST, AgentPackageError, EnvSpaces, read_manifest
+from arena.results import Status
+from arena.sandbox_worker import HEADER, describe
+from envs._core.spaces import mask_for_space
+
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+LOG_TAIL_BYTES = 2048
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)  # where `arena` and `agents` import from
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """How to build an agent: a built-in name (``agents.make``) or an agent package directory
+    (``agents.load_agent``), with keyword arguments for its factory. ``label`` names it in results."""
+
+    label: str
+    builtin: str | None = None
+    path: str | None = None
+    kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, str) or not self.label:
+            raise ValueError(f"label={self.label!r} must be a non-empty string")
+        if (self.builtin is None) == (self.path is None):
+            raise ValueError(
+                f"agent {self.label!r}: give exactly one of builtin (a built-in agent name) or path (an "
+                f"agent package directory); got builtin={self.builtin!r}, path={self.path!r}"
+            )
+        if self.path is not None:
+            object.__setattr__(self, "path", str(self.path))
+        if not isinstance(self.kwargs, dict):
+            raise ValueError(f"agent {self.label!r}: kwargs must be a dict, got {type(self.kwargs).__name__}")
+
+    @property
+    def trusted(self) -> bool:
+        """Built-ins are the project's own code and may run in-process; directories never are."""
+        return self.builtin is not None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one agent may use in one match. Times in seconds (wall clock), memory in MiB of address space."""
+
+    move_time_s: float = 5.0  # per reset()/act() call
+    match_time_s: float = 600.0  # total thinking time of one agent in one match
+    memory_mb: int = 4096  # RLIMIT_AS of the sandbox process; importing torch needs about 700 MiB
+    startup_time_s: float = 60.0  # spawning + importing + building the agent
+
+    def __post_init__(self) -> None:
+        for name in ("move_time_s", "match_time_s", "startup_time_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name}={value!r} must be a finite number of seconds > 0")
+        if not isinstance(self.memory_mb, int) or self.memory_mb < 256:
+            raise ValueError(
+                f"memory_mb={self.memory_mb!r} must be an integer >= 256 (a sandbox needs ~200 MiB)"
+            )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class AgentFailure(Exception):
+    """An agent forfeits: ``status`` (ERROR, TIMEOUT or INVALID) and a one-line ``reason``.
+
+    ``error_type`` is the name of the exception the agent's code raised, when it raised one.
+    """
+
+    def __init__(self, status: Status, reason: str, error_type: str = ""):
+        super().__init__(status, reason, error_type)
+        self.status, self.reason, self.error_type = status, reason, error_type
+
+    def __str__(self) -> str:
+        return f"{self.status.value}: {self.reason}"
+
+
+class Player(Protocol):
+    """What a match talks to. ``act`` returns a valid action (cast to the space's types) or raises
+    :class:`AgentFailure`; so do ``reset`` and, for in-process players, building it."""
+
+    label: str
+
+    def reset(self, seed: int | None) -> None: ...
+
+    def act(self, observation: Any, info: dict) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def start_player(
+    ref: AgentRef, spaces: EnvSpaces, limits: Limits = DEFAULT_LIMITS, *, sandbox: bool | None = None
+) -> Player:
+    """A player for ``ref``: in-process for a trusted built-in unless ``sandbox=True``, else sandboxed.
+
+    A sandboxed player returns at once and builds the agent in the background (several players of a match
+    start in parallel); a failure to build surfaces at its first ``reset``/``act``.
+    """
+    spaces = EnvSpaces.of(spaces)
+    if sandbox is False and not ref.trusted:
+        raise ValueError(
+            f"sandbox=False: agent {ref.label!r} comes from a directory and always runs sandboxed"
+        )
+    if sandbox or not ref.trusted:
+        return SandboxPlayer(ref, spaces, limits)
+    return InProcessPlayer(ref, spaces, limits)
+
+
+def check_action(action: Any, space: gym.Space, info: Mapping | None = None) -> Any:
+    """``action`` cast to ``space``'s types, or :class:`AgentFailure` (INVALID) saying what is wrong.
+
+    Discrete: one integer (an integral float counts) to ``int``; Box, MultiDiscrete, MultiBinary: an array of
+    exactly the space's shape, cast to its dtype; Dict and Tuple: the same keys / length, element-wise; Text:
+    a string. The cast action must be in the space, and for Discrete and one-dimensional MultiDiscrete spaces
+    it must be allowed by ``info["action_mask"]`` when there is one.
+    """
+    try:
+        cast = _cast(action, space)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise AgentFailure(Status.INVALID, f"action {_show(action)} is not in {space}: {error}") from None
+    if not space.contains(cast):
+        raise AgentFailure(Status.INVALID, f"action {_show(action)} is not in {space}")
+    mask = None if info is None else info.get("action_mask")
+    if mask is not None and isinstance(space, gym.spaces.Discrete):
+        if not mask_for_space(space, mask)[cast - int(space.start)]:
+            raise AgentFailure(Status.INVALID, f"action {cast} is masked out by info['action_mask']")
+    elif mask is not None and isinstance(space, gym.spaces.MultiDiscrete) and space.nvec.ndim == 1:
+        masks = mask_for_space(space, mask)
+        if not all(m[a - s] for m, a, s in zip(masks, cast, space.start, strict=True)):
+            raise AgentFailure(Status.INVALID, f"action {cast.tolist()} is masked out by info['action_mask']")
+    return cast
+
+
+def _cast(action: Any, space: gym.Space) -> Any:
+    if isinstance(space, gym.spaces.Discrete):
+        value = np.asarray(action)
+        if value.shape != () or value.dtype.kind not in "iuf" or value != np.floor(value):
+            raise ValueError("a Discrete action must be one integer")
+        return int(value)
+    if isinstance(space, (gym.spaces.Box, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)):
+        value = np.asarray(action)
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"expected numbers, got dtype {value.dtype}")
+        if value.shape != space.shape:
+            raise ValueError(f"shape {value.shape}, expected {space.shape}")
+        if not isinstance(space, gym.spaces.Box) and np.any(value != np.floor(value)):
+            raise ValueError("expected integers")
+        return value.astype(space.dtype)
+    if isinstance(space, gym.spaces.Dict):
+        if not isinstance(action, Mapping) or set(action) != set(space.spaces):
+            raise ValueError(f"expected a dict with keys {sorted(space.spaces)}")
+        return {key: _cast(action[key], sub) for key, sub in space.spaces.items()}
+    if isinstance(space, gym.spaces.Tuple):
+        if not isinstance(action, Sequence) or isinstance(action, str) or len(action) != len(space.spaces):
+            raise ValueError(f"expected a sequence of {len(space.spaces)} actions")
+        return tuple(_cast(a, sub) for a, sub in zip(action, space.spaces, strict=True))
+    if isinstance(space, gym.spaces.Text) and not isinstance(action, str):
+        raise ValueError("expected a string")
+    return action
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _raised(what: str, error: Mapping[str, Any], limits: Limits) -> AgentFailure:
+    """The failure for an exception the agent raised in ``what``, from its :func:`describe` record."""
+    kind, message, where = (str(error.get(k, "")) for k in ("type", "message", "where"))
+    if error.get("unencodable"):
+        return AgentFailure(Status.INVALID, f"{what} returned an action that cannot be sent: {message}", kind)
+    text = f"{kind}: {message}" if message else kind
+    if where and kind != AgentPackageError.__name__:  # a package error's message already names the file
+        text += f" (at {where})"
+    if error.get("memory"):
+        return AgentFailure(
+            Status.ERROR, f"{what} exceeded the memory limit (memory_mb={limits.memory_mb}): {text}", kind
+        )
+    return AgentFailure(Status.ERROR, f"{what} raised {text}", kind)
+
+
+class _Clock:
+    """The thinking time of one agent in one match, against ``move_time_s`` and ``match_time_s``."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.used_s = 0.0
+
+    def budget_s(self) -> float:
+        """How long the next call may take."""
+        return min(self.limits.move_time_s, self.limits.match_time_s - self.used_s)
+
+    def charge(self, what: str, elapsed_s: float, *, stopped: bool = False) -> None:
+        """Add one call's time; TIMEOUT if it broke a limit (``stopped``: it was cut off at the budget)."""
+        move_bound = self.limits.move_time_s <= self.limits.match_time_s - self.used_s
+        self.used_s += elapsed_s
+        if elapsed_s > self.limits.move_time_s or (stopped and move_bound):
+            raise AgentFailure(
+                Status.TIMEOUT,
+                f"{what} took {elapsed_s:.2f} s, more than move_time_s={self.limits.move_time_s:g} s",
+            )
+        if stopped or self.used_s > self.limits.match_time_s:
+            raise AgentFailure(
+                Status.TIMEOUT,
+                f"thinking time in this match reached {self.used_s:.2f} s during {what}, more than "
+                f"match_time_s={self.limits.match_time_s:g} s",
+            )
+
+
+class InProcessPlayer:
+    """A trusted agent called directly; failures, slow moves and invalid actions are judged after the call."""
+
+    def __init__(self, ref: AgentRef, spaces: EnvSpaces, limits: Limits = DEFAULT_LIMITS):
+        self.label, self.spaces, self.limits = ref.label, spaces, limits
+        self._clock = _Clock(limits)
+        self._failure: AgentFailure | None = None
+        start = time.monotonic()
+        try:
+            self._agent = _build(ref, spaces)
+        except Exception as error:
+            raise _raised("building the agent", describe(error), limits) from error
+        elapsed = time.monotonic() - start
+        if elapsed > limits.startup_time_s:
+            raise AgentFailure(
+                Status.TIMEOUT,
+                f"building the agent took {elapsed:.2f} s, "
+                f"more than startup_time_s={limits.startup_time_s:g} s",
+            )
+
+    def reset(self, seed: int | None) -> None:
+        self._call("reset", self._agent.reset, seed)
+
+    def act(self, observation: Any, info: dict) -> Any:
+        action = self._call("act", self._agent.act, observation, info)
+        try:
+            return check_action(action, self.spaces.action_space, info)
+        except AgentFailure as failure:
+            self._failure = failure
+            raise
+
+    def _call(self, what: str, method, *args) -> Any:
+        if self._failure is not None:
+            raise self._failure
+        start = time.monotonic()
+        try:
+            try:
+                result = method(*args)
+            except Exception as error:
+                raise _raised(what, describe(error), self.limits) from error
+            self._clock.charge(what, time.monotonic() - start)
+        except AgentFailure as failure:
+            self._failure = failure
+            raise
+        return result
+
+    def close(self) -> None:
+        self._agent = None
+
+    def __enter__(self) -> InProcessPlayer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _build(ref: AgentRef, spaces: EnvSpaces):
+    if ref.builtin is not None:
+        return agents.make(ref.builtin, spaces, **ref.kwargs)
+    return agents.load_agent(ref.path, spaces, **ref.kwargs)
+
+
+class SandboxPlayer:
+    """An agent in its own process, talked to over pipes with a deadline on every exchange.
+
+    The process starts in the constructor and builds the agent while the caller does other work;
+    :meth:`ready` (called by the first ``reset``/``act``) waits for it until ``startup_time_s`` after the
+    spawn. ``network`` is then ``"namespace"`` or ``"guard"`` (see :mod:`arena.sandbox_worker`).
+    """
+
+    def __init__(self, ref: AgentRef, spaces: EnvSpaces, limits: Limits = DEFAULT_LIMITS):
+        self.label, self.spaces, self.limits = ref.label, spaces, limits
+        self.network: str | None = None
+        self._clock = _Clock(limits)
+        self._failure: AgentFailure | None = None
+        self._ready = False
+        self._workdir = tempfile.mkdtemp(prefix="arena-agent-")
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115  (the child's stderr; closed in close())
+        request_read, self._requests = os.pipe()
+        self._replies, reply_write = os.pipe()
+        pythonpath = os.pathsep.join(p for p in (SOURCE_ROOT, os.environ.get("PYTHONPATH")) if p)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "arena.sandbox_worker", str(limits.memory_mb)],
+                stdin=request_read,
+                stdout=reply_write,
+                stderr=self._log,
+                cwd=self._workdir,
+                env={**os.environ, **ONE_THREAD, "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"},
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (self._requests, self._replies):
+                os.close(fd)
+            raise
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
+        os.set_blocking(self._requests, False)
+        self._can_read, self._can_write = select.poll(), select.poll()
+        self._can_read.register(self._replies, select.POLLIN)
+        self._can_write.register(self._requests, select.POLLOUT)
+        self._ready_by = time.monotonic() + limits.startup_time_s
+        spec = {"builtin": ref.builtin, "path": ref.path, "kwargs": ref.kwargs, "spaces": spaces}
+        try:
+            self._sent_build = self._send(("build", spec), self._ready_by)
+        except AgentFailure as failure:  # died at once; ready() reports it
+            self._fail(failure)
+
+    def ready(self) -> None:
+        """Wait until the agent is built; AgentFailure (ERROR or TIMEOUT) if it cannot be."""
+        if self._ready:
+            return
+        self._guard()
+        try:
+            reply = self._receive(self._ready_by) if self._sent_build else None
+            if reply is None:
+                raise AgentFailure(
+                    Status.TIMEOUT,
+                    f"starting the agent took longer than startup_time_s={self.limits.startup_time_s:g} s",
+                )
+            if "error" in reply:
+                raise _raised("building the agent", reply["error"], self.limits)
+        except AgentFailure as failure:
+            raise self._fail(failure) from None
+        info = reply["ok"] if isinstance(reply["ok"], dict) else {}
+        self.network = str(info.get("network"))
+        self._ready = True
+
+    def reset(self, seed: int | None) -> None:
+        self._call("reset", ("reset", seed))
+
+    def act(self, observation: Any, info: dict) -> Any:
+        action = self._call("act", ("act", observation, info))
+        try:
+            return check_action(action, self.spaces.action_space, info)
+        except AgentFailure as failure:
+            raise self._fail(failure) from None
+
+    def close(self) -> None:
+        """Kill the process group, reap it, and remove its pipes, log and working directory (idempotent)."""
+        if self._process is None:
+            return
+        self._kill()
+        for fd in (self._requests, self._replies):
+            os.close(fd)
+        self._log.close()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+        self._process = None
+
+    def __enter__(self) -> SandboxPlayer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _guard(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+        if self._process is None:
+            raise RuntimeError(f"player {self.label!r} is closed")
+
+    def _call(self, what: str, request: tuple) -> Any:
+        self.ready()
+        self._guard()
+        start = time.monotonic()
+        deadline = start + self._clock.budget_s()
+        try:
+            reply = self._receive(deadline) if self._send(request, deadline) else None
+            self._clock.charge(what, time.monotonic() - start, stopped=reply is None)
+            if "error" in reply:
+                raise _raised(what, reply["error"], self.limits)
+        except AgentFailure as failure:
+            raise self._fail(failure) from None
+        return reply["ok"]
+
+    def _fail(self, failure: AgentFailure) -> AgentFailure:
+        """Record the failure and kill the process: a forfeited agent plays no more."""
+        self._failure = failure
+        self._kill()
+        return failure
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)  # the agent and anything it started
+        self._process.wait()
+
+    def _send(self, request: tuple, deadline: float) -> bool:
+        """Write one request frame; False if the deadline passed first."""
+        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(HEADER.pack(len(payload)) + payload)
+        while view:
+            try:
+                view = view[os.write(self._requests, view) :]
+            except BlockingIOError:
+                if not self._can_write.poll(_ms_until(deadline)):
+                    return False
+            except BrokenPipeError:
+                raise self._died() from None
+        return True
+
+    def _receive(self, deadline: float) -> dict | None:
+        """Read and validate one reply; None if the deadline passed first."""
+        header = self._read(HEADER.size, deadline)
+        if header is None:
+            return None
+        size = HEADER.unpack(header)[0]
+        if size > MAX_REPLY_BYTES:
+            raise self._broken(f"a reply announced {size} bytes (more than {MAX_REPLY_BYTES})", header)
+        payload = self._read(size, deadline)
+        if payload is None:
+            return None
+        try:
+            reply = json.loads(payload, object_hook=_decode_numpy)
+        except (ValueError, TypeError, RecursionError) as error:
+            raise self._broken(f"a reply is not valid JSON ({error})", header + payload) from None
+        if not (isinstance(reply, dict) and len(reply) == 1 and ("ok" in reply or "error" in reply)):
+            raise self._broken("a reply is not {'ok': ...} or {'error': ...}", header + payload)
+        if "error" in reply and not isinstance(reply["error"], dict):
+            raise self._broken("an error reply is not an object", header + payload)
+        return reply
+
+    def _read(self, size: int, deadline: float) -> bytes | None:
+        data = bytearray()
+        while len(data) < size:
+            if not self._can_read.poll(_ms_until(deadline)):
+                return None
+            chunk = os.read(self._replies, size - len(data))
+            if not chunk:
+                raise self._died(bytes(data))
+            data += chunk
+        return bytes(data)
+
+    def _broken(self, problem: str, data: bytes) -> AgentFailure:
+        return AgentFailure(Status.ERROR, f"protocol error: {problem}; read {_show(data, 60)}")
+
+    def _died(self, partial: bytes = b"") -> AgentFailure:
+        """The failure for a process that closed its reply pipe: how it ended, and the tail of its log."""
+        try:
+            code = self._process.wait(timeout=1.0)
+            how = (
+                f"the agent's process was killed by signal {signal.Signals(-code).name}"
+                if code < 0
+                else f"the agent's process exited with code {code}"
+            )
+        except subprocess.TimeoutExpired:
+            how = "the agent's process closed its reply channel"
+        if partial:
+            how += f" after {_show(partial, 40)}"
+        tail = self._log_tail()
+        if any(
+            word in tail for word in ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory")
+        ):
+            how += f" (out of memory: memory_mb={self.limits.memory_mb})"
+        return AgentFailure(Status.ERROR, f"{how}; log: {tail}" if tail else how)
+
+    def _log_tail(self) -> str:
+        size = os.fstat(self._log.fileno()).st_size
+        data = os.pread(self._log.fileno(), LOG_TAIL_BYTES, max(0, size - LOG_TAIL_BYTES))
+        lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+        return " | ".join(lines[-3:])[-400:]
+
+
+def _ms_until(deadline: float) -> int:
+    return max(0, math.ceil((deadline - time.monotonic()) * 1000))
+
+
+def _decode_numpy(obj: dict) -> Any:
+    """Turn the worker's tagged objects back into numpy values, accepting only numeric dtypes."""
+    if "__ndarray__" in obj:
+        if set(obj) != {"__ndarray__", "shape", "data"}:
+            raise ValueError("a tagged array needs exactly __ndarray__, shape and data")
+        dtype, shape = _numeric_dtype(obj["__ndarray__"]), obj["shape"]
+        if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
+            raise ValueError(f"bad array shape {shape!r}")
+        data = np.array(obj["data"], dtype=dtype)
+        if data.ndim != 1 or data.size != math.prod(shape):
+            raise ValueError(f"array data does not fill shape {shape}")
+        return data.reshape(shape)
+    if "__npscalar__" in obj:
+        if set(obj) != {"__npscalar__", "value"} or not isinstance(obj["value"], (bool, int, float)):
+            raise ValueError("a tagged scalar needs exactly __npscalar__ and a numeric value")
+        return _numeric_dtype(obj["__npscalar__"]).type(obj["value"])
+    return obj
+
+
+def _numeric_dtype(name: Any) -> np.dtype:
+    dtype = np.dtype(name) if isinstance(name, str) else None
+    if dtype is None or dtype.kind not in "biuf":
+        raise ValueError(f"dtype {name!r} is not numeric")
+    return dtype
+
+
+def probe_agent(
+    path: str | Path, env_ids: list[str] | None = None, limits: Limits = DEFAULT_LIMITS
+) -> list[str]:
+    """Check a submission: its ``agent.toml``, then, in a sandbox per env, that the agent builds, resets and
+    answers the env's first observation (``reset(seed=0)``) with a valid action within ``limits``.
+
+    Probes the manifest's ``envs`` (or ``env_ids``); a multi-agent id is probed with the first seat's
+    observation and spaces. Returns the ids probed. Raises :class:`AgentPackageError` for a package that
+    cannot be loaded (manifest, unknown env, import) and :class:`AgentFailure` for an agent that misbehaves;
+    both messages start with the env id.
+    """
+    directory = Path(path).resolve()
+    manifest = read_manifest(directory)
+    ids = list(manifest.envs if env_ids is None else env_ids)
+    ref = AgentRef(label=manifest.name, path=str(directory))
+    for env_id in ids:
+        spaces, observation, info = _first_observation(env_id, directory)
+        try:
+            with SandboxPlayer(ref, spaces, limits) as player:
+                player.reset(0)
+                player.act(observation, info)
+        except AgentFailure as failure:
+            if failure.error_type == AgentPackageError.__name__:
+                raise AgentPackageError(f"{env_id}: {failure.reason}") from None
+            raise AgentFailure(failure.status, f"{env_id}: {failure.reason}", failure.error_type) from None
+    return ids
+
+
+def _first_observation(env_id: str, directory: Path) -> tuple[EnvSpaces, Any, dict]:
+    """The spaces, first observation and info of ``env_id`` after ``reset(seed=0)`` (first seat if multi)."""
+    import envs
+
+    if env_id in {record.id for record in envs.list_envs(kind="multi")}:
+        env = envs.make_multi(env_id)
+        env.reset(seed=0)
+        seat = env.agents[0]
+        spaces = EnvSpaces(env.observation_space(seat), env.action_space(seat), env_id=env_id)
+        result = spaces, env.observe(seat), dict(env.infos[seat])
+    elif env_id in gym.registry:
+        env = gym.make(env_id)
+        observation, info = env.reset(seed=0)
+        result = EnvSpaces.of(env), observation, info
+    else:
+        raise AgentPackageError(
+            f"{directory / MANIFEST}: field 'envs': {env_id!r} is not a registered env "
+            "(see `arena envs` for the ids)"
+        )
+    env.close()
+    return result
