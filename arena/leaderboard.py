@@ -13,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -181,3 +182,42 @@ class Board:
             MatchResult(match_id, scenario, env_id, seed, tuple(seats), duration, json.loads(extra))
             for match_id, ((scenario, env_id, seed, duration, extra), seats) in grouped.items()
         ]
+
+
+def scenario_table(board: Board, scenario: dict) -> list[dict]:
+    """The ranked rows of one stored scenario, recomputed from its match log.
+
+    Match scenarios: Bradley–Terry ratings with bootstrap intervals (and OpenSkill's mu/sigma). Task suites:
+    normalised scores per env and overall; a forfeited episode scores the worst return any agent had on that
+    env and seed, so failing early never pays.
+    """
+    from arena.ratings import bradley_terry, suite_scores
+
+    # A canonical order (by match id), so that resumed and uninterrupted runs give identical tables.
+    results = sorted(board.results(scenario["hash"]), key=lambda r: r.match_id)
+    if not results:
+        return []
+    if scenario["kind"] == "match":
+        return [{"scenario": scenario["name"], **asdict(row)} for row in bradley_terry(results)]
+    header = scenario["spec"]["scenario"]
+    rows = suite_scores(
+        _penalise_forfeits(results), low_ref=header["low_reference"], high_ref=header["high_reference"]
+    )
+    return [{"scenario": scenario["name"], **asdict(row)} for row in rows]
+
+
+def _penalise_forfeits(results: list[MatchResult]) -> list[MatchResult]:
+    worst: dict[tuple[str, int], float] = {}
+    for result in results:
+        key = (result.env_id, result.seed)
+        worst[key] = min([worst.get(key, float("inf")), *(p.score for p in result.participants)])
+    return [
+        replace(
+            result,
+            participants=tuple(
+                p if p.status is Status.OK else replace(p, score=worst[(result.env_id, result.seed)])
+                for p in result.participants
+            ),
+        )
+        for result in results
+    ]

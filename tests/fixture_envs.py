@@ -1,4 +1,8 @@
-"""Small envs used only by tests of the registry and the conformance checks (never registered by `envs`)."""
+"""Small envs used only by tests of the registry, the conformance checks and the arena.
+
+They are never registered by ``envs``: :func:`register` adds them for a test (or a test's subprocess) and
+:func:`unregister` removes them.
+"""
 
 from __future__ import annotations
 
@@ -88,3 +92,46 @@ def parallel_env(**kwargs):
 def env(**kwargs):
     aec = parallel_to_aec(parallel_env(**kwargs))
     return wrappers.OrderEnforcingWrapper(wrappers.AssertOutOfBoundsWrapper(aec))
+
+
+IDS = {
+    "cartpole": "arena/TestCartPole-v0",
+    "global_rng": "arena/TestGlobalRng-v0",
+    "masked": "arena/TestMaskedChoice-v0",
+    "pennies": "test_matching_pennies",
+}
+
+
+def register() -> dict[str, str]:
+    """Register the test envs; returns their ids by short name."""
+    import envs
+
+    common = dict(domain="test", summary="test only", max_episode_steps=50)
+    cartpole = "gymnasium.envs.classic_control.cartpole:CartPoleEnv"
+    envs.register_single(IDS["cartpole"], cartpole, action_kind="Discrete", observation_kind="Box", **common)
+    envs.register_single(
+        IDS["global_rng"],
+        "fixture_envs:GlobalRngCartPole",
+        action_kind="Discrete",
+        observation_kind="Box",
+        **common,
+    )
+    envs.register_single(
+        IDS["masked"], "fixture_envs:MaskedChoice", action_kind="Discrete", observation_kind="Box", **common
+    )
+    envs.register_multi(
+        IDS["pennies"],
+        "fixture_envs",
+        domain="test",
+        summary="matching pennies",
+        action_kind="Discrete",
+        observation_kind="Discrete",
+    )
+    return dict(IDS)
+
+
+def unregister() -> None:
+    import envs
+
+    for env_id in IDS.values():
+        envs.unregister(env_id)
