@@ -1,16 +1,25 @@
-"""The ``arena`` command line: list envs and agents, play episodes (and, as they land, train, bench, ...)."""
+"""The ``arena`` command line: envs and agents, playing episodes, tournaments, leaderboards, submissions."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import gymnasium as gym
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 import agents
@@ -190,3 +199,205 @@ def _make_agent(name: str, env: gym.Env) -> agents.Agent:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+BoardOption = Annotated[
+    str, typer.Option("--board", help="Leaderboard name (under ./leaderboards or $PG_ARENA_HOME).")
+]
+
+
+@app.command("tournament")
+def tournament_command(
+    scenario_file: Annotated[
+        Path, typer.Argument(help="A scenario TOML file, e.g. scenarios/quickstart.toml.")
+    ],
+    board: BoardOption = "default",
+    workers: Annotated[int, typer.Option(min=1, help="Matches played in parallel (local process pool).")] = 1,
+    backend: Annotated[
+        str, typer.Option(help="'local' (process pool) or 'ray' (needs the ray extra).")
+    ] = "local",
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip matches already on the board (the default).")
+    ] = True,
+) -> None:
+    """Play a scenario, store every match on a leaderboard, and print the ranked table.
+
+    Matches already stored are skipped, so a tournament that was killed resumes where it stopped.
+
+    Example: [bold]arena tournament scenarios/quickstart.toml --board default --workers 2[/]
+    """
+    from arena.leaderboard import Board
+    from arena.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(scenario_file)
+    except ScenarioError as error:
+        fail(str(error))
+    if backend not in ("local", "ray"):
+        fail(f"--backend {backend!r} is not allowed; use 'local' or 'ray'")
+    try:
+        with Board(board) as store:
+            if not resume and store.match_ids(scenario.hash):
+                fail(
+                    f"board {board!r} already has matches of {scenario.name!r}; resume or pick another board"
+                )
+            summary = _run_with_progress(scenario, store, workers, backend)
+            _print_tables(store, [s for s in store.scenarios() if s["hash"] == scenario.hash])
+            written = _write_tables(store)
+    except ValueError as error:
+        fail(str(error))
+    console.print(
+        f"{summary.played} matches played, {summary.already_stored} already on board {board!r}, "
+        f"{summary.forfeits} forfeits; tables written to {', '.join(map(str, written))}"
+    )
+
+
+def _run_with_progress(scenario, store, workers: int, backend: str):
+    from arena.tournament import run_tournament
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("forfeits: {task.fields[forfeits]}"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"{scenario.name}", total=0, forfeits=0)
+        forfeits = [0]
+
+        def on_schedule(total: int, stored: int) -> None:
+            progress.update(task, total=(progress.tasks[0].total or 0) + total, advance=stored)
+
+        def on_result(result) -> None:
+            forfeits[0] += result.forfeited
+            progress.update(task, advance=1, forfeits=forfeits[0])
+
+        return run_tournament(
+            scenario, store, workers=workers, backend=backend, on_result=on_result, on_schedule=on_schedule
+        )
+
+
+def _print_tables(store, scenarios: list[dict]) -> None:
+    from arena.leaderboard import scenario_table
+
+    for scenario in scenarios:
+        rows = scenario_table(store, scenario)
+        table = Table(title=f"{store.name} / {scenario['name']} ({scenario['kind']})")
+        if scenario["kind"] == "match":
+            for column in ("rank", "agent", "rating [95% CI]", "games", "W-D-L", "forfeits"):
+                table.add_column(column, justify="left" if column == "agent" else "right")
+            for rank, row in enumerate(rows, 1):
+                table.add_row(
+                    str(rank),
+                    row["agent"],
+                    f"{row['rating']:.0f} [{row['low']:.0f}, {row['high']:.0f}]",
+                    str(row["games"]),
+                    f"{row['wins']}-{row['draws']}-{row['losses']}",
+                    str(row["forfeits"]),
+                )
+        else:
+            for column in ("rank", "agent", "env", "score [95% CI]", "mean return", "episodes"):
+                table.add_column(column, justify="left" if column in ("agent", "env") else "right")
+            overall = [r for r in rows if r["env_id"] == "overall"]
+            for rank, row in enumerate(sorted(overall, key=lambda r: -r["score"]), 1):
+                for env_row in [row] + [
+                    r for r in rows if r["agent"] == row["agent"] and r["env_id"] != "overall"
+                ]:
+                    table.add_row(
+                        str(rank) if env_row is row else "",
+                        row["agent"] if env_row is row else "",
+                        env_row["env_id"],
+                        f"{env_row['score']:.3f} [{env_row['low']:.3f}, {env_row['high']:.3f}]",
+                        "" if env_row is row else f"{env_row['mean_return']:.4g}",
+                        "" if env_row is row else str(env_row["episodes"]),
+                    )
+        console.print(table if rows else f"{scenario['name']}: no matches stored yet")
+
+
+def _write_tables(store) -> list[Path]:
+    """Every scenario's table as JSON and CSV next to the board's database."""
+    from arena.leaderboard import scenario_table
+
+    rows = [row for scenario in store.scenarios() for row in scenario_table(store, scenario)]
+    json_path, csv_path = store.path.parent / "leaderboard.json", store.path.parent / "leaderboard.csv"
+    json_path.write_text(json.dumps(rows, indent=2))
+    with csv_path.open("w", newline="") as handle:
+        fields = sorted(
+            {key for row in rows for key in row}, key=lambda k: (k != "scenario", k != "agent", k)
+        )
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return [json_path, csv_path]
+
+
+@app.command("leaderboard")
+def leaderboard_command(
+    board: BoardOption = "default",
+    scenario: Annotated[str | None, typer.Option(help="Only this scenario (by name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
+) -> None:
+    """Print a board's ranked tables, recomputed from its match log.
+
+    Example: [bold]arena leaderboard --board default --json[/]
+    """
+    from arena.leaderboard import Board, board_path, scenario_table
+
+    try:
+        if not board_path(board).is_file():
+            fail(f"no board {board!r} at {board_path(board)}; run a tournament first")
+    except ValueError as error:
+        fail(str(error))
+    with Board(board) as store:
+        scenarios = [s for s in store.scenarios() if scenario is None or s["name"] == scenario]
+        if scenario is not None and not scenarios:
+            fail(unknown_message("scenario", scenario, [s["name"] for s in store.scenarios()]))
+        if not (as_json or as_csv):
+            _print_tables(store, scenarios)
+            return
+        rows = [row for s in scenarios for row in scenario_table(store, s)]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        fields = sorted(
+            {key for row in rows for key in row}, key=lambda k: (k != "scenario", k != "agent", k)
+        )
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@app.command("submit")
+def submit_command(
+    directory: Annotated[Path, typer.Argument(help="An agent package directory (with agent.toml).")],
+    board: BoardOption = "default",
+    workers: Annotated[int, typer.Option(min=1, help="Matches played in parallel.")] = 1,
+) -> None:
+    """Check an agent package in a sandbox, add it to a board, and play its matches in the board's scenarios.
+
+    Example: [bold]arena submit my_agents/bot --board default[/]
+    """
+    from arena.leaderboard import Board
+    from arena.sandbox import AgentFailure
+    from arena.submit import submit
+
+    try:
+        with Board(board) as store:
+            submission = submit(directory, store)
+            console.print(
+                f"{submission.label} stored at {submission.stored_at} (content {submission.content_hash}); "
+                f"probed on {', '.join(submission.probed_envs)}"
+            )
+            for scenario in submission.scenarios:
+                _run_with_progress(scenario, store, workers, "local")
+            _print_tables(
+                store, [s for s in store.scenarios() if s["hash"] in {x.hash for x in submission.scenarios}]
+            )
+            _write_tables(store)
+    except (AgentPackageError, AgentFailure, ValueError) as error:
+        fail(str(error))
+    if not submission.scenarios:
+        console.print(f"no scenario on board {board!r} plays its envs yet; it will join those that do")

@@ -1,0 +1,142 @@
+"""Play one match: a multi-agent game (PettingZoo AEC) or one episode of a task suite.
+
+A :class:`MatchSpec` holds everything a worker needs (it pickles, for process pools and Ray). Agents play
+through :func:`arena.sandbox.start_player`: built-ins in-process, agent packages in a sandboxed process.
+
+Forfeits: when an agent fails (raises, times out, returns an invalid action, dies) the match ends there. The
+offender is ranked last with its status and reason; every other seat shares first place. Its score is the
+return it had collected so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+import envs
+from agents.base import EnvSpaces
+from arena.results import MatchResult, Participant, Status
+from arena.sandbox import AgentFailure, AgentRef, Limits, Player, start_player
+
+
+@dataclass(frozen=True)
+class MatchSpec:
+    match_id: str
+    scenario: str  # the scenario's hash
+    env_id: str
+    seating: tuple[tuple[str, AgentRef], ...]  # (seat, agent), in seat order; one seat for an episode
+    seed: int
+    multi_agent: bool
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+
+
+def match_id(scenario_hash: str, env_id: str, seating: list[tuple[str, str]], seed: int) -> str:
+    """Deterministic id: the same scenario, env, seating (seat, agent label) and seed give the same id."""
+    key = "|".join([scenario_hash, env_id, str(seed), *(f"{seat}={label}" for seat, label in seating)])
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def play(spec: MatchSpec) -> MatchResult:
+    """Play the match and return its result; agent failures become forfeits, never exceptions."""
+    start = time.perf_counter()
+    participants = _play_game(spec) if spec.multi_agent else _play_episode(spec)
+    return MatchResult(
+        match_id=spec.match_id,
+        scenario=spec.scenario,
+        env_id=spec.env_id,
+        seed=spec.seed,
+        participants=tuple(participants),
+        duration_s=time.perf_counter() - start,
+    )
+
+
+def _play_episode(spec: MatchSpec) -> list[Participant]:
+    ((seat, ref),) = spec.seating
+    env = gym.make(spec.env_id, **spec.env_kwargs)
+    total, failure, player = 0.0, None, None
+    try:
+        player = start_player(ref, EnvSpaces.of(env), spec.limits)
+        observation, info = env.reset(seed=spec.seed)
+        player.reset(seed=spec.seed)
+        done = False
+        while not done:
+            observation, reward, terminated, truncated, info = env.step(player.act(observation, info))
+            total += float(reward)
+            done = terminated or truncated
+    except AgentFailure as error:
+        failure = error
+    finally:
+        if player is not None:
+            player.close()
+        env.close()
+    status, reason = (failure.status, failure.reason) if failure else (Status.OK, "")
+    return [Participant(ref.label, seat, ref.label, 0, total, status, reason)]
+
+
+def _play_game(spec: MatchSpec) -> list[Participant]:
+    env = envs.make_multi(spec.env_id, **spec.env_kwargs)
+    env.reset(seed=spec.seed)
+    totals = {seat: 0.0 for seat, _ in spec.seating}
+    teams = {seat: seat for seat, _ in spec.seating}
+    players: dict[str, Player] = {}
+    offender: tuple[str, AgentFailure] | None = None
+    try:
+        for index, (seat, ref) in enumerate(spec.seating):
+            spaces = EnvSpaces(
+                env.observation_space(seat), env.action_space(seat), spec.env_id, spec.env_kwargs
+            )
+            try:
+                players[seat] = start_player(ref, spaces, spec.limits)
+                players[seat].reset(seed=spec.seed * 1_000 + index)
+            except AgentFailure as error:
+                offender = (seat, error)
+                break
+        for seat in env.agent_iter() if offender is None else ():
+            observation, reward, terminated, truncated, info = env.last()
+            totals[seat] += float(reward)
+            teams[seat] = str(info.get("team", teams[seat]))
+            action = None
+            if not (terminated or truncated):
+                try:
+                    action = players[seat].act(observation, info)
+                except AgentFailure as error:
+                    offender = (seat, error)
+                    break
+            env.step(action)
+    finally:
+        for player in players.values():
+            player.close()
+        env.close()
+    labels = dict(spec.seating)
+    ranks = _forfeit_ranks(offender[0], totals) if offender else _team_ranks(totals, teams)
+    return [
+        Participant(
+            agent=labels[seat].label,
+            seat=seat,
+            team=teams[seat],
+            rank=ranks[seat],
+            score=totals[seat],
+            status=offender[1].status if offender and offender[0] == seat else Status.OK,
+            reason=offender[1].reason if offender and offender[0] == seat else "",
+        )
+        for seat, _ in spec.seating
+    ]
+
+
+def _team_ranks(totals: dict[str, float], teams: dict[str, str]) -> dict[str, int]:
+    """Dense ranks (0 best) of each seat's team by the team's mean return; tied teams share a rank."""
+    members: dict[str, list[float]] = {}
+    for seat, team in teams.items():
+        members.setdefault(team, []).append(totals[seat])
+    team_score = {team: sum(scores) / len(scores) for team, scores in members.items()}
+    order = sorted(set(team_score.values()), reverse=True)
+    return {seat: order.index(team_score[team]) for seat, team in teams.items()}
+
+
+def _forfeit_ranks(offender: str, totals: dict[str, float]) -> dict[str, int]:
+    return {seat: int(seat == offender) for seat in totals}

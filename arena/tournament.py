@@ -1,0 +1,223 @@
+"""Tournaments: the schedule of a scenario, played on a local process pool or Ray, stored match by match.
+
+Seating and seeds. In a game, a pairing (A, B) plays ``games_per_pairing`` games in mirrored couples: both
+games of a couple use the same seed (so the same deal of roles), A takes the even seats and B the odd ones in
+the first, and the other way round in the second, so each agent plays every seat of every deal once. All
+pairings use the same seeds (common random numbers). In a suite, every agent plays the same seeds on each env.
+
+Resuming. Match ids are deterministic, so a tournament started again (after a crash or SIGKILL) skips the
+matches already stored and plays only the rest: none is lost or played twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import envs
+from arena.leaderboard import Board
+from arena.match import MatchSpec, match_id, play
+from arena.results import MatchResult, Status
+from arena.sandbox import AgentRef, Limits
+from arena.scenario import Scenario
+
+BACKENDS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class TournamentSummary:
+    scheduled: int
+    already_stored: int
+    played: int
+    forfeits: int
+
+
+def agent_refs(scenario: Scenario) -> dict[str, AgentRef]:
+    """The roster as AgentRefs keyed by label."""
+    return {
+        label: AgentRef(label=label, builtin=entry.name, path=entry.path, kwargs=dict(entry.kwargs))
+        for label, entry in zip(scenario.labels, scenario.spec.agents, strict=True)
+    }
+
+
+def _limits(scenario: Scenario) -> Limits:
+    return Limits(move_time_s=scenario.header.move_time_s, match_time_s=scenario.header.match_time_s)
+
+
+def suite_schedule(scenario: Scenario) -> list[MatchSpec]:
+    """Every agent on every env of a task suite, episodes seeded seed, seed + 1, ..."""
+    header, refs, specs = scenario.header, agent_refs(scenario), []
+    for env in scenario.spec.envs:
+        for label, ref in refs.items():
+            for k in range(env.episodes or header.episodes):
+                seed = header.seed + k
+                mid = match_id(
+                    scenario.hash, f"{env.id}{sorted(env.kwargs.items())}", [("agent", label)], seed
+                )
+                specs.append(
+                    MatchSpec(
+                        mid,
+                        scenario.hash,
+                        env.id,
+                        (("agent", ref),),
+                        seed,
+                        False,
+                        env.kwargs,
+                        _limits(scenario),
+                    )
+                )
+    return specs
+
+
+def seats_of(scenario: Scenario) -> list[str]:
+    env = envs.make_multi(scenario.header.env, **scenario.header.env_kwargs)
+    env.reset(seed=scenario.header.seed)
+    seats = list(env.possible_agents)
+    env.close()
+    return seats
+
+
+def pairing_games(scenario: Scenario, a: str, b: str, seats: list[str], first_seed: int) -> list[MatchSpec]:
+    """The mirrored games of one pairing (see the module docstring)."""
+    header, refs, specs = scenario.header, agent_refs(scenario), []
+    for game in range(header.games_per_pairing):
+        first, second = (a, b) if game % 2 == 0 else (b, a)
+        seating = [(seat, first if i % 2 == 0 else second) for i, seat in enumerate(seats)]
+        seed = first_seed + game // 2
+        specs.append(
+            MatchSpec(
+                match_id=match_id(scenario.hash, header.env, seating, seed),
+                scenario=scenario.hash,
+                env_id=header.env,
+                seating=tuple((seat, refs[label]) for seat, label in seating),
+                seed=seed,
+                multi_agent=True,
+                env_kwargs=header.env_kwargs,
+                limits=_limits(scenario),
+            )
+        )
+    return specs
+
+
+def pairings(scenario: Scenario) -> list[tuple[str, str]]:
+    """Round robin: every pair of the roster; gauntlet: every agent against the reference."""
+    labels = list(scenario.labels)
+    if scenario.header.format == "gauntlet":
+        reference = scenario.header.reference
+        return [(reference, label) for label in labels if label != reference]
+    return list(itertools.combinations(labels, 2))
+
+
+def swiss_pairings(
+    labels: list[str], results: list[MatchResult], played: set[frozenset]
+) -> list[tuple[str, str]]:
+    """Pair agents with close points (win 1, draw 0.5 per game), avoiding rematches where possible; an odd
+    agent out sits the round out."""
+    points = dict.fromkeys(labels, 0.0)
+    for result in results:
+        best = min(p.rank for p in result.participants)
+        for label in {p.agent for p in result.participants}:
+            ranks = {p.rank for p in result.participants if p.agent == label}
+            points[label] += 1.0 if ranks == {best} else 0.5 if best in ranks else 0.0
+    waiting = sorted(labels, key=lambda label: (-points[label], label))
+    chosen = []
+    while len(waiting) >= 2:
+        a = waiting.pop(0)
+        b = next((x for x in waiting if frozenset((a, x)) not in played), waiting[0])
+        waiting.remove(b)
+        chosen.append((a, b))
+    return chosen
+
+
+def run_tournament(
+    scenario: Scenario,
+    board: Board,
+    *,
+    workers: int = 1,
+    backend: str = "local",
+    on_result: Callable[[MatchResult], None] | None = None,
+    on_schedule: Callable[[int, int], None] | None = None,
+) -> TournamentSummary:
+    """Play every match of the scenario not yet on the board, storing each as it finishes.
+
+    ``on_schedule(total, already_stored)`` is called when a batch of matches is known (once, or once per Swiss
+    round), ``on_result`` after each stored match.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is not allowed; allowed: {', '.join(BACKENDS)}")
+    if workers < 1:
+        raise ValueError(f"workers={workers} must be >= 1")
+    board.add_scenario(
+        scenario.hash, scenario.name, scenario.kind, scenario.source, scenario.spec.model_dump()
+    )
+    for label, ref in agent_refs(scenario).items():
+        board.add_agent(
+            label, ref.path or f"builtin:{ref.builtin}", content_hash=scenario.package_hashes.get(label)
+        )
+    totals = [0, 0, 0, 0]
+
+    def play_batch(specs: list[MatchSpec]) -> None:
+        stored = board.match_ids(scenario.hash)
+        todo = [spec for spec in specs if spec.match_id not in stored]
+        totals[0] += len(specs)
+        totals[1] += len(specs) - len(todo)
+        if on_schedule:
+            on_schedule(len(specs), len(specs) - len(todo))
+        for result in _execute(todo, workers=workers, backend=backend):
+            if board.record(result):
+                totals[2] += 1
+                totals[3] += sum(p.status is not Status.OK for p in result.participants)
+            if on_result:
+                on_result(result)
+
+    if scenario.kind == "suite":
+        play_batch(suite_schedule(scenario))
+    elif scenario.header.format == "swiss":
+        seats = seats_of(scenario)
+        for round_index in range(scenario.header.rounds):
+            # Standings from earlier rounds only (told apart by their seeds), so a resumed run pairs the same.
+            first_seed = scenario.header.seed + round_index * scenario.header.games_per_pairing
+            earlier = [r for r in board.results(scenario.hash) if r.seed < first_seed]
+            played = {frozenset(p.agent for p in r.participants) for r in earlier}
+            round_pairs = swiss_pairings(list(scenario.labels), earlier, played)
+            play_batch(
+                [spec for a, b in round_pairs for spec in pairing_games(scenario, a, b, seats, first_seed)]
+            )
+    else:
+        seats = seats_of(scenario)
+        first_seed = scenario.header.seed
+        play_batch(
+            [spec for a, b in pairings(scenario) for spec in pairing_games(scenario, a, b, seats, first_seed)]
+        )
+    return TournamentSummary(*totals)
+
+
+def _execute(specs: list[MatchSpec], *, workers: int, backend: str) -> Iterable[MatchResult]:
+    """Play matches, yielding results as they finish (in any order)."""
+    if not specs:
+        return
+    if backend == "ray":
+        yield from _execute_on_ray(specs, workers)
+    elif workers == 1:
+        yield from map(play, specs)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            for future in as_completed([pool.submit(play, spec) for spec in specs]):
+                yield future.result()
+
+
+def _execute_on_ray(specs: list[MatchSpec], workers: int) -> Iterable[MatchResult]:
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise ValueError("backend='ray' needs the ray extra: pip install -e '.[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    remote_play = ray.remote(play)
+    pending = [remote_play.remote(spec) for spec in specs]
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(done[0])

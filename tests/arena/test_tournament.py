@@ -1,0 +1,163 @@
+"""Tournaments: every match of the schedule once, seats balanced, forfeits isolated, SIGKILL-safe resume."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+from arena.leaderboard import Board, scenario_table
+from arena.results import Status
+from arena.scenario import load_scenario
+from arena.tournament import run_tournament
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def pennies_scenario(tmp_path, agents: str, games: int = 4, rounds: int = 10, name: str = "pennies"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        textwrap.dedent(f"""
+        [scenario]
+        name = "{name}"
+        kind = "match"
+        env = "test_matching_pennies"
+        env_kwargs = {{ rounds = {rounds} }}
+        games_per_pairing = {games}
+        move_time_s = 2.0
+        """)
+        + textwrap.dedent(agents)
+    )
+    return load_scenario(path)
+
+
+THREE_RANDOMS = """
+[[agents]]
+name = "random"
+[[agents]]
+name = "random"
+label = "random-b"
+[[agents]]
+name = "random"
+label = "random-c"
+"""
+
+
+def test_round_robin_plays_each_pair_with_each_agent_on_each_seat_equally(tmp_path, registered_test_envs):
+    scenario = pennies_scenario(tmp_path, THREE_RANDOMS, games=4)
+    with Board("b", root=tmp_path) as board:
+        summary = run_tournament(scenario, board)
+        results = board.results(scenario.hash)
+    assert summary.played == summary.scheduled == 3 * 4 and summary.forfeits == 0
+    seats = Counter((p.agent, p.seat) for r in results for p in r.participants)
+    assert set(seats.values()) == {4}  # each of 3 agents: 2 pairings x 2 games on each of the 2 seats
+    deals = Counter((r.seed, frozenset(p.agent for p in r.participants)) for r in results)
+    assert set(deals.values()) == {2}  # mirrored couples share a seed
+    zero_sum = {sum(p.score for p in r.participants) for r in results}
+    assert zero_sum == {0.0}
+
+
+def test_a_second_run_plays_nothing_and_a_new_agent_plays_only_its_own_matches(
+    tmp_path, registered_test_envs
+):
+    two = THREE_RANDOMS.rsplit("[[agents]]", 1)[0]
+    with Board("b", root=tmp_path) as board:
+        first = run_tournament(pennies_scenario(tmp_path, two), board)
+        again = run_tournament(pennies_scenario(tmp_path, two), board)
+        grown = run_tournament(pennies_scenario(tmp_path, THREE_RANDOMS), board)
+    assert (first.played, again.played, again.already_stored) == (4, 0, 4)
+    assert (grown.scheduled, grown.already_stored, grown.played) == (12, 4, 8)
+
+
+def write_package(root: Path, name: str, act_body: str) -> str:
+    package = root / name
+    package.mkdir()
+    (package / "agent.toml").write_text(
+        f'name = "{name}"\nversion = "1"\nentry_point = "agent:make"\nenvs = ["test_matching_pennies"]\n'
+    )
+    (package / "agent.py").write_text(
+        "class Agent:\n"
+        f"    name = '{name}'\n"
+        "    def reset(self, seed=None):\n        pass\n"
+        f"    def act(self, observation, info):\n        {act_body}\n\n"
+        "def make(spaces):\n    return Agent()\n"
+    )
+    return str(package)
+
+
+def test_offenders_forfeit_with_their_status_and_the_tournament_records_every_match(
+    tmp_path, registered_test_envs
+):
+    raiser = write_package(tmp_path, "raiser", "raise RuntimeError('no idea')")
+    cheater = write_package(tmp_path, "cheater", "return 7")
+    agents = f'[[agents]]\nname = "random"\n[[agents]]\npath = "{raiser}"\n[[agents]]\npath = "{cheater}"\n'
+    scenario = pennies_scenario(tmp_path, agents, games=2)
+    with Board("b", root=tmp_path) as board:
+        summary = run_tournament(scenario, board)
+        results = board.results(scenario.hash)
+        rows = {row["agent"]: row for row in scenario_table(board, board.scenarios()[0])}
+    assert summary.played == len(results) == 6
+    for result in results:
+        offenders = [p for p in result.participants if p.status is not Status.OK]
+        assert len(offenders) <= 1
+        for p in offenders:
+            expected = {"raiser@1": (Status.ERROR, "no idea"), "cheater@1": (Status.INVALID, "7")}[p.agent]
+            assert p.status is expected[0] and expected[1] in p.reason and p.rank == 1
+    # Each offender forfeits both games against random, and the one game of the two against each other in
+    # which it sits on the seat that moves first.
+    assert rows["random"]["forfeits"] == 0
+    assert rows["raiser@1"]["forfeits"] == rows["cheater@1"]["forfeits"] == 3
+
+
+def run_cli_tournament(scenario: Path, root: Path) -> subprocess.Popen:
+    code = "import fixture_envs; fixture_envs.register(); from arena.cli import app; app()"
+    env = {**os.environ, "PYTHONPATH": str(TESTS), "PG_ARENA_HOME": str(root)}
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "tournament", str(scenario), "--board", "b"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stored_ids(root: Path) -> list[str]:
+    path = root / "b" / "board.sqlite"
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return [r[0] for r in db.execute("SELECT match_id FROM matches")]
+    except sqlite3.OperationalError:  # the tables are not created yet
+        return []
+
+
+def test_a_tournament_killed_with_sigkill_resumes_to_the_same_table_without_losing_or_repeating(
+    tmp_path, registered_test_envs
+):
+    """Matches are long enough (2,000 rounds) that the kill lands mid-run; the resumed board must hold
+    exactly the uninterrupted board's matches and give the same table."""
+    scenario = pennies_scenario(tmp_path, THREE_RANDOMS, games=16, rounds=2000)
+    total = 3 * 16
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    process = run_cli_tournament(Path(scenario.source), killed)
+    deadline = time.monotonic() + 120
+    while len(stored_ids(killed)) < 5 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    at_kill = len(stored_ids(killed))
+    assert 5 <= at_kill < total, "the kill must land mid-run"
+    for root in (killed, clean):
+        finished = run_cli_tournament(Path(scenario.source), root)
+        assert finished.wait(timeout=300) == 0, finished.stderr.read()
+    ids = stored_ids(killed)
+    assert len(ids) == len(set(ids)) == total
+    assert sorted(ids) == sorted(stored_ids(clean))
+    tables = [json.loads((root / "b" / "leaderboard.json").read_text()) for root in (killed, clean)]
+    assert tables[0] == tables[1]
