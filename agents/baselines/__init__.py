@@ -3,3 +3,10 @@
 from agents.registry import register_agent
 
 __all__ = ["register_agent"]
+
+register_agent(
+    "motor/pi",
+    "agents.baselines.motor:make_pi_agent",
+    domain="motor",
+    summary="Cascaded PI (symmetrical optimum) speed/current/torque control, tuned from info['plant'].",
+)
