@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from arena.leaderboard import Board, scenario_table
 from arena.results import Status
 from arena.scenario import load_scenario
@@ -161,3 +163,35 @@ def test_a_tournament_killed_with_sigkill_resumes_to_the_same_table_without_losi
     assert sorted(ids) == sorted(stored_ids(clean))
     tables = [json.loads((root / "b" / "leaderboard.json").read_text()) for root in (killed, clean)]
     assert tables[0] == tables[1]
+
+
+WEREWOLF_RANDOMS = """
+[scenario]
+name = "werewolf-randoms"
+kind = "match"
+env = "werewolf"
+games_per_pairing = 4
+
+[[agents]]
+name = "random"
+[[agents]]
+name = "random"
+label = "random-b"
+"""
+
+
+def test_local_pool_and_ray_give_the_same_matches_as_a_sequential_run(tmp_path):
+    """Each match depends only on its spec (seeds included), so the executor cannot change any result."""
+    ray = pytest.importorskip("ray", reason="the Ray backend is the optional 'ray' extra")
+    path = tmp_path / "w.toml"
+    path.write_text(WEREWOLF_RANDOMS)
+    scenario = load_scenario(path)
+    outcomes = []
+    try:
+        for name, workers, backend in [("seq", 1, "local"), ("pool", 2, "local"), ("ray", 2, "ray")]:
+            with Board(name, root=tmp_path) as board:
+                assert run_tournament(scenario, board, workers=workers, backend=backend).played == 4
+                outcomes.append(sorted((r.match_id, r.participants) for r in board.results()))
+    finally:
+        ray.shutdown()
+    assert outcomes[0] == outcomes[1] == outcomes[2]
