@@ -14,12 +14,13 @@ forfeits (:class:`arena.results.Status`) and whose ``reason`` says why:
 A failed player stays failed: every later call raises the same failure.
 
 A sandboxed player (:class:`SandboxPlayer`) is a fresh ``python -m arena.sandbox_worker`` process (spawned,
-never forked from the arena) in its own session and temporary working directory, with ``RLIMIT_AS``, no
-network (see :mod:`arena.sandbox_worker`) and one BLAS/OpenMP thread. Requests are pickled; replies are JSON,
+never forked from the arena) in its own session and temporary working directory (also its home), with
+``RLIMIT_AS``, no network (see :mod:`arena.sandbox_worker`), one BLAS/OpenMP thread and none of the arena's
+environment variables. Requests are pickled; replies are JSON,
 decoded and validated here, so nothing the agent sends is ever unpickled. Every wait has a deadline (poll on
 the pipe), so a limit is enforced within milliseconds of its expiry; on any failure the whole process group
-is killed and reaped. An in-process player (:class:`InProcessPlayer`) checks the same things after the fact:
-it cannot pre-empt a slow move, only forfeit it.
+is killed and reaped. An in-process player (:class:`InProcessPlayer`) checks exceptions, times and actions
+after the fact: it cannot pre-empt a slow move, only forfeit it, and it has no memory limit.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from envs._core.spaces import mask_for_space
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 LOG_TAIL_BYTES = 2048
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CUDA_VISIBLE_DEVICES")
 SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)  # where `arena` and `agents` import from
 
 
@@ -334,7 +336,6 @@ class SandboxPlayer:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  (the child's stderr; closed in close())
         request_read, self._requests = os.pipe()
         self._replies, reply_write = os.pipe()
-        pythonpath = os.pathsep.join(p for p in (SOURCE_ROOT, os.environ.get("PYTHONPATH")) if p)
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "arena.sandbox_worker", str(limits.memory_mb)],
@@ -342,12 +343,14 @@ class SandboxPlayer:
                 stdout=reply_write,
                 stderr=self._log,
                 cwd=self._workdir,
-                env={**os.environ, **ONE_THREAD, "PYTHONPATH": pythonpath, "PYTHONDONTWRITEBYTECODE": "1"},
+                env=_sandbox_environment(self._workdir),
                 start_new_session=True,
             )
         except BaseException:
             for fd in (self._requests, self._replies):
                 os.close(fd)
+            self._log.close()
+            shutil.rmtree(self._workdir, ignore_errors=True)
             raise
         finally:
             os.close(request_read)
@@ -515,6 +518,22 @@ class SandboxPlayer:
         data = os.pread(self._log.fileno(), LOG_TAIL_BYTES, max(0, size - LOG_TAIL_BYTES))
         lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
         return " | ".join(lines[-3:])[-400:]
+
+
+def _sandbox_environment(workdir: str) -> dict[str, str]:
+    """The child's environment: none of the arena's variables (they may hold secrets that an error message
+    would carry into the results) beyond locale, PATH and GPU selection; home and temp in ``workdir``; one
+    BLAS/OpenMP thread; no ``.pyc`` files written into the agent's package."""
+    pythonpath = os.pathsep.join(p for p in (SOURCE_ROOT, os.environ.get("PYTHONPATH")) if p)
+    passed = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+    return {
+        **passed,
+        **ONE_THREAD,
+        "PYTHONPATH": pythonpath,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+    }
 
 
 def _ms_until(deadline: float) -> int:

@@ -161,7 +161,7 @@ def serve(request_fd: int, reply_fd: int, isolation: str) -> None:
         try:
             if request[0] == "build":
                 agent = build(request[1])
-                reply = {"ok": {"name": str(getattr(agent, "name", "")), "network": isolation}}
+                reply = {"ok": {"network": isolation}}
             elif request[0] == "reset":
                 agent.reset(request[1])
                 reply = {"ok": None}
