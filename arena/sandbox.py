@@ -48,7 +48,7 @@ import numpy as np
 import agents
 from agents.base import MANIFEST, AgentPackageError, EnvSpaces, read_manifest
 from arena.results import Status
-from arena.sandbox_worker import HEADER, describe
+from arena.sandbox_worker import HEADER, OUT_OF_MEMORY, describe
 from envs._core.spaces import mask_for_space
 
 MAX_REPLY_BYTES = 16 * 1024 * 1024
@@ -507,9 +507,7 @@ class SandboxPlayer:
         if partial:
             how += f" after {_show(partial, 40)}"
         tail = self._log_tail()
-        if any(
-            word in tail for word in ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory")
-        ):
+        if any(words in tail for words in OUT_OF_MEMORY):
             how += f" (out of memory: memory_mb={self.limits.memory_mb})"
         return AgentFailure(Status.ERROR, f"{how}; log: {tail}" if tail else how)
 

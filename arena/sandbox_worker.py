@@ -37,6 +37,13 @@ HEADER = struct.Struct(">I")
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 BLOCKED_EVENTS = frozenset({"socket.__new__", "socket.getaddrinfo", "socket.gethostbyname"})
+OUT_OF_MEMORY = (
+    "MemoryError",
+    "bad_alloc",
+    "can't allocate memory",
+    "Cannot allocate memory",
+    "out of memory",
+)
 
 
 def read_frame(fd: int) -> bytes | None:
@@ -131,8 +138,9 @@ def encode(value):
 
 
 def describe(error: BaseException) -> dict:
-    """The type, message and innermost source line of an exception raised by the agent."""
-    frames = traceback.extract_tb(error.__traceback__)
+    """The type, message and innermost source line of an exception raised by the agent, and whether it is a
+    refused allocation (``MemoryError``, or a library's message such as torch's "can't allocate memory")."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]  # not our hook
     where = (
         f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
     )
@@ -140,7 +148,7 @@ def describe(error: BaseException) -> dict:
         "type": type(error).__name__,
         "message": str(error)[:500],
         "where": where,
-        "memory": isinstance(error, MemoryError),
+        "memory": isinstance(error, MemoryError) or any(words in str(error) for words in OUT_OF_MEMORY),
     }
 
 

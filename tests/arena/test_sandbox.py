@@ -259,13 +259,21 @@ def test_a_segfault_is_an_error_naming_the_signal(tmp_path):
     assert "killed by signal SIGSEGV" in failure.reason
 
 
-def test_allocating_beyond_memory_mb_is_an_error_naming_the_memory_limit(tmp_path):
-    """2 GiB asked of a 512 MiB address space: RLIMIT_AS refuses it and the agent forfeits."""
-    limits = Limits(memory_mb=512)
-    with sandboxed(tmp_path, "hoard = np.ones(2 * 1024**3, dtype=np.uint8); return 0", limits) as player:
+@pytest.mark.parametrize(
+    ("memory_mb", "factory", "act"),
+    [
+        (512, "", "hoard = np.ones(2 * 1024**3, dtype=np.uint8)"),
+        (1024, "import torch", "import torch; hoard = torch.ones(4 * 1024**3, dtype=torch.uint8)"),
+    ],
+    ids=["numpy", "torch"],
+)
+def test_allocating_beyond_memory_mb_is_an_error_naming_the_memory_limit(tmp_path, memory_mb, factory, act):
+    """Four times the address space allowed: RLIMIT_AS refuses it (numpy raises MemoryError, torch a
+    RuntimeError saying it cannot allocate) and the agent forfeits."""
+    with sandboxed(tmp_path, act + "; return 0", Limits(memory_mb=memory_mb), factory=factory) as player:
         failure, _ = failure_of(player)
     assert failure.status is Status.ERROR
-    assert "memory limit (memory_mb=512)" in failure.reason
+    assert f"memory limit (memory_mb={memory_mb})" in failure.reason
 
 
 def test_garbage_written_on_the_protocol_pipe_is_an_error_quoting_it(tmp_path):
