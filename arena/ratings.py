@@ -236,6 +236,20 @@ class _Design:
         return float(log_likelihood - 0.5 * RIDGE * theta @ theta)
 
 
+def _centred_fit(design: _Design, match_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit with each match counted ``match_weights[m]`` times; returns agents' and sides' log-strengths, each
+    centred on its mean (agents: over those with a game against another agent), and that mask of agents."""
+    n, w = design.statistics(match_weights)
+    theta = design.fit(n, w)
+    beta, gamma = theta[: design.n_agents], theta[design.n_agents :]
+    informed = design.informed(n)
+    if informed.any():
+        beta = beta - beta[informed].mean()
+    if len(gamma):
+        gamma = gamma - gamma.mean()
+    return beta, gamma, informed
+
+
 def fit_bradley_terry(outcomes: PairwiseOutcomes) -> tuple[dict[str, float], dict[str, float]]:
     """Maximum-likelihood log-strengths (natural log-odds units) of the agents and of the virtual sides.
 
@@ -244,14 +258,7 @@ def fit_bradley_terry(outcomes: PairwiseOutcomes) -> tuple[dict[str, float], dic
     equal.
     """
     design = _Design(outcomes)
-    n, w = design.statistics(np.ones(design.n_matches))
-    theta = design.fit(n, w)
-    beta, gamma = theta[: design.n_agents], theta[design.n_agents :]
-    informed = design.informed(n)
-    if informed.any():
-        beta = beta - beta[informed].mean()
-    if len(gamma):
-        gamma = gamma - gamma.mean()
+    beta, gamma, _ = _centred_fit(design, np.ones(design.n_matches))
     return dict(zip(outcomes.agents, beta.tolist(), strict=True)), dict(
         zip(outcomes.sides, gamma.tolist(), strict=True)
     )
@@ -277,11 +284,12 @@ def _match_records(log: list[MatchResult]) -> dict[str, list[int]]:
     return records
 
 
-def _interval(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval of bootstrap replicates along axis 0 (order statistics: infinities stay exact)."""
+def _interval(lows: np.ndarray, highs: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval along axis 0: the low end from ``lows``, the high end from ``highs`` (replicates
+    that may hold -inf / +inf; order statistics, no interpolation, so infinities stay exact)."""
     alpha = (1.0 - confidence) / 2.0
-    low = np.quantile(samples, alpha, axis=0, method="inverted_cdf")
-    high = np.quantile(samples, 1.0 - alpha, axis=0, method="inverted_cdf")
+    low = np.quantile(lows, alpha, axis=0, method="inverted_cdf")
+    high = np.quantile(highs, 1.0 - alpha, axis=0, method="inverted_cdf")
     return low, high
 
 
@@ -311,11 +319,8 @@ def bradley_terry(
     design = _Design(outcomes)
 
     def elo(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n, w = design.statistics(weights)
-        beta = design.fit(n, w)[: design.n_agents]
-        informed = design.informed(n)
-        centre = beta[informed].mean() if informed.any() else 0.0
-        return ELO_ANCHOR + ELO_PER_NAT * (beta - centre), informed
+        beta, _, informed = _centred_fit(design, weights)
+        return ELO_ANCHOR + ELO_PER_NAT * beta, informed
 
     rating, informed = elo(np.ones(design.n_matches))
     rng = np.random.default_rng(seed)
@@ -326,8 +331,7 @@ def bradley_terry(
         replicate, present = elo(counts.astype(float))
         lows[b] = np.where(present, replicate, -np.inf)
         highs[b] = np.where(present, replicate, np.inf)
-    low, _ = _interval(lows, confidence)
-    _, high = _interval(highs, confidence)
+    low, high = _interval(lows, highs, confidence)
     rating = np.where(informed, rating, ELO_ANCHOR)
 
     skill = openskill_ratings(log)
