@@ -8,6 +8,8 @@ them); each asserts the call returned within the limit + 1 s, the bound the aren
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -356,6 +358,36 @@ def test_closing_kills_what_the_agent_started_and_leaves_no_process(tmp_path):
         player.reset(0)
         assert player.act(OBSERVATION, {}) == 0
     assert all(is_gone(int(pid)) for pid in pids.read_text().split())
+
+
+def test_an_agent_busy_in_act_dies_soon_after_its_arena_is_killed(tmp_path):
+    """An arena process is SIGKILLed while its agent sleeps inside ``act``: the agent's pipe gives it no
+    news there, so only the sandbox's watchdog (which checks its parent every 0.5 s) can end it."""
+    pid_file = tmp_path / "pid"
+    act = f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60); return 0"
+    directory = write_package(tmp_path / "bot", act)
+    arena = f"""
+import gymnasium as gym, numpy as np
+from agents.base import EnvSpaces
+from arena.sandbox import AgentRef, Limits, start_player
+spaces = EnvSpaces(gym.spaces.Box(-1.0, 1.0, (4,), np.float32), gym.spaces.Discrete(2))
+player = start_player(AgentRef("bot", path={str(directory)!r}), spaces, Limits(move_time_s=120.0))
+player.reset(0)
+player.act(np.zeros(4, np.float32), {{}})
+"""
+    process = subprocess.Popen([sys.executable, "-c", arena])
+    try:
+        deadline = time.monotonic() + 30.0
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        agent_pid = int(pid_file.read_text())
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 2.0
+    while not is_gone(agent_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert is_gone(agent_pid)
 
 
 def test_an_agent_importing_torch_fits_the_default_limits_and_may_answer_with_a_tensor(tmp_path):
