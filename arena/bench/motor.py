@@ -10,6 +10,7 @@ Writes ``motor.json`` (the numbers) and ``motor_step_response.png`` (a PI-contro
 
 from __future__ import annotations
 
+import itertools
 import json
 import platform
 import time
@@ -28,6 +29,22 @@ def _duty(steps: int) -> np.ndarray:
     """The benchmark's duty cycle: small enough never to reach the current limit, varying every step."""
     k = np.arange(steps)
     return (0.02 + 0.01 * np.sin(k / 40.0)).astype(np.float32)
+
+
+def _best_rate(step, steps: int, items: int, device: torch.device, windows: int = 3) -> float:
+    """Items per second of ``step(k)`` for k in range(steps): the best of ``windows`` consecutive timing
+    windows, so that other processes on a busy machine disturb the result less."""
+    best, bounds = 0.0, np.linspace(0, steps, windows + 1).astype(int)
+    for low, high in itertools.pairwise(bounds):
+        if high == low:
+            continue
+        _synchronize(device)
+        start = time.perf_counter()
+        for k in range(low, high):
+            step(k)
+        _synchronize(device)
+        best = max(best, items * (high - low) / (time.perf_counter() - start))
+    return best
 
 
 def device_name(device: torch.device) -> str:
@@ -52,14 +69,15 @@ def _single_env_rate(steps: int) -> tuple[float, dict[str, np.ndarray]]:
     duty = _duty(steps)
     env.reset(seed=0)
     omega, current = [], []
-    start = time.perf_counter()
-    for k in range(steps):
+
+    def step(k):
         *_, terminated, truncated, info = env.step(duty[k : k + 1])
         omega.append(info["omega"])
         current.append(info["i_a"])
         if terminated or truncated:
             env.reset()
-    rate = steps / (time.perf_counter() - start)
+
+    rate = _best_rate(step, steps, 1, torch.device("cpu"))
     return rate, {"omega": np.array(omega), "i_a": np.array(current)}
 
 
@@ -73,12 +91,7 @@ def _batched_rate(n: int, steps: int, device: torch.device) -> float:
     actions = [duty[k].expand(n, 1) for k in range(steps + 10)]
     for k in range(10):  # warm-up (allocator, kernels)
         env.step(actions[k])
-    _synchronize(device)
-    start = time.perf_counter()
-    for k in range(10, steps + 10):
-        env.step(actions[k])
-    _synchronize(device)
-    return n * steps / (time.perf_counter() - start)
+    return _best_rate(lambda k: env.step(actions[k + 10]), steps, n, device)
 
 
 def _synchronize(device: torch.device) -> None:
@@ -100,15 +113,16 @@ def _gem(steps: int) -> tuple[float, dict[str, np.ndarray]] | None:
     duty = _duty(steps)
     env.reset(seed=0)
     omega, current = [], []
-    start = time.perf_counter()
-    for k in range(steps):
+
+    def step(k):
         (state, _), _, terminated, truncated, _ = env.step(duty[k : k + 1].astype(np.float64))
         physical = np.asarray(state) * limits
         omega.append(physical[names.index("omega")])
         current.append(physical[names.index("i")])
         if terminated or truncated:
             env.reset()
-    rate = steps / (time.perf_counter() - start)
+
+    rate = _best_rate(step, steps, 1, torch.device("cpu"))
     return rate, {"omega": np.array(omega), "i_a": np.array(current)}
 
 
@@ -156,8 +170,8 @@ def run_motor_bench(
 ) -> dict[str, Any]:
     """Measure and print the table; write motor.json and motor_step_response.png to ``out_dir``.
 
-    Batched runs time ``min(steps, max(50, 2_000_000 // n))`` steps, so the largest batches stay short.
-    Returns the numbers written to the JSON.
+    Batched runs time ``min(steps, max(60, 2_000_000 // n))`` steps, so the largest batches stay short.
+    Each rate is the best of three consecutive timing windows. Returns the numbers written to the JSON.
     """
     from envs.motor.vector_env import resolve_device
 
@@ -170,7 +184,7 @@ def run_motor_bench(
     single_rate, ours = _single_env_rate(steps)
     batched = {}
     for n in batch_sizes:
-        batched[n] = _batched_rate(n, min(steps, max(50, 2_000_000 // n)), torch_device)
+        batched[n] = _batched_rate(n, min(steps, max(60, 2_000_000 // n)), torch_device)
     gem = _gem(steps)
     results: dict[str, Any] = {
         "device": str(torch_device),
