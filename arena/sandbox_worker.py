@@ -12,7 +12,7 @@ fd 0, the reply pipe on fd 1 and a log file on fd 2. Before anything else it loc
    the hook, so only the namespace stops it. The build reply says which of the two applies.
 3. Memory: ``RLIMIT_AS`` is set to ``MEMORY_MB`` mebibytes, so a larger allocation raises ``MemoryError``.
 4. A watchdog thread ends the process when the arena that started it is gone, so a killed arena leaves no
-   agent running.
+   agent running (and no working directory behind).
 
 Only then does it import the agent's code. Requests are pickled tuples (the agent trusts the arena):
 ``("build", spec)``, ``("reset", seed)``, ``("act", observation, info)``. Every request gets one reply, a
@@ -27,6 +27,7 @@ import json
 import os
 import pickle
 import resource
+import shutil
 import struct
 import sys
 import threading
@@ -103,13 +104,14 @@ def limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (size, hard))
 
 
-def watch_parent(interval_s: float = 0.5) -> None:
-    """End this process as soon as the process that started it has exited (it is re-parented)."""
+def watch_parent(workdir: str, interval_s: float = 0.5) -> None:
+    """End this process, removing its working directory, once the process that started it has exited."""
     parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(interval_s)
+        shutil.rmtree(workdir, ignore_errors=True)
         os._exit(1)
 
     threading.Thread(target=watch, name="arena-parent-watchdog", daemon=True).start()
@@ -194,8 +196,10 @@ def main() -> None:
     sys.stdout = sys.stderr
     isolation = isolate_network()
     limit_memory(memory_mb)
-    watch_parent()
+    workdir = os.getcwd()  # made for this process by the arena, which removes it on close
+    watch_parent(workdir)
     serve(request_fd, reply_fd, isolation)
+    shutil.rmtree(workdir, ignore_errors=True)  # the request pipe closed without a close: the arena is gone
 
 
 if __name__ == "__main__":

@@ -362,9 +362,10 @@ def test_closing_kills_what_the_agent_started_and_leaves_no_process(tmp_path):
 
 def test_an_agent_busy_in_act_dies_soon_after_its_arena_is_killed(tmp_path):
     """An arena process is SIGKILLed while its agent sleeps inside ``act``: the agent's pipe gives it no
-    news there, so only the sandbox's watchdog (which checks its parent every 0.5 s) can end it."""
+    news there, so only the sandbox's watchdog (which checks its parent every 0.5 s) can end it, and it
+    removes the working directory that the dead arena can no longer remove."""
     pid_file = tmp_path / "pid"
-    act = f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60); return 0"
+    act = f"open({str(pid_file)!r}, 'w').write(f'{{os.getpid()}} {{os.getcwd()}}'); time.sleep(60); return 0"
     directory = write_package(tmp_path / "bot", act)
     arena = f"""
 import gymnasium as gym, numpy as np
@@ -380,7 +381,8 @@ player.act(np.zeros(4, np.float32), {{}})
         deadline = time.monotonic() + 30.0
         while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        agent_pid = int(pid_file.read_text())
+        agent_pid, workdir = pid_file.read_text().split(" ", 1)
+        agent_pid = int(agent_pid)
     finally:
         process.kill()
         process.wait()
@@ -388,6 +390,7 @@ player.act(np.zeros(4, np.float32), {{}})
     while not is_gone(agent_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert is_gone(agent_pid)
+    assert not Path(workdir).exists()
 
 
 def test_an_agent_importing_torch_fits_the_default_limits_and_may_answer_with_a_tensor(tmp_path):
