@@ -1,0 +1,217 @@
+"""The actor-critic network every learner trains, the Agent that plays it, and its checkpoint directory.
+
+A checkpoint directory holds ``policy.pt`` (architecture + weights) and an ``agent.toml`` whose entry point is
+this module's :func:`load`, so ``agents.load_agent(directory)`` gives back an :class:`Agent`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from agents.base import EnvSpaces
+from agents.nets import mlp
+from agents.pg.distributions import ActionKind
+
+WEIGHTS = "policy.pt"
+
+
+@dataclass(frozen=True)
+class PolicyArch:
+    """The shape of an actor-critic: enough to rebuild it before loading its weights."""
+
+    obs_dim: int
+    action: ActionKind
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"
+    log_std_init: float = 0.0
+    normalize_obs: bool = False
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "action": self.action.as_dict(), "hidden": list(self.hidden)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PolicyArch:
+        return cls(
+            **{**data, "action": ActionKind.from_dict(data["action"]), "hidden": tuple(data["hidden"])}
+        )
+
+
+class RunningNorm(nn.Module):
+    """Observation standardisation with running mean and variance (Welford/Chan), saved with the weights."""
+
+    def __init__(self, dim: int, clip: float = 10.0):
+        super().__init__()
+        self.clip = clip
+        self.register_buffer("mean", torch.zeros(dim, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(dim, dtype=torch.float64))
+        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+
+    @torch.no_grad()
+    def update(self, batch: Tensor) -> None:
+        batch = batch.double()
+        mean, var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
+        delta, total = mean - self.mean, self.count + n
+        self.mean += delta * n / total
+        self.var = (self.var * self.count + var * n + delta**2 * self.count * n / total) / total
+        self.count = total
+
+    def forward(self, obs: Tensor) -> Tensor:
+        scaled = (obs - self.mean.to(obs.dtype)) / torch.sqrt(self.var.to(obs.dtype) + 1e-8)
+        return scaled.clamp(-self.clip, self.clip)
+
+
+class ActorCritic(nn.Module):
+    """Separate actor and critic MLPs (as in PPO's reference code) and, for Box actions, a learnt log-std."""
+
+    def __init__(self, arch: PolicyArch, generator: torch.Generator | None = None):
+        super().__init__()
+        self.arch = arch
+        self.action = arch.action
+        self.actor = mlp(
+            arch.obs_dim,
+            arch.action.param_dim,
+            arch.hidden,
+            activation=arch.activation,
+            out_gain=0.01,
+            generator=generator,
+        )
+        self.critic = mlp(
+            arch.obs_dim, 1, arch.hidden, activation=arch.activation, out_gain=1.0, generator=generator
+        )
+        self.log_std = (
+            nn.Parameter(torch.full((arch.action.dim,), arch.log_std_init))
+            if arch.action.kind == "box"
+            else None
+        )
+        self.obs_norm = RunningNorm(arch.obs_dim) if arch.normalize_obs else None
+
+    def _features(self, obs: Tensor) -> Tensor:
+        return self.obs_norm(obs) if self.obs_norm is not None else obs
+
+    def value(self, obs: Tensor) -> Tensor:
+        """V(obs), shape ``[B]``."""
+        return self.critic(self._features(obs)).squeeze(-1)
+
+    def distribution(self, obs: Tensor, mask: Tensor | None = None):
+        """The policy's action distribution at ``obs`` (``mask``: legal discrete actions)."""
+        return self.action.distribution(self.actor(self._features(obs)), self.log_std, mask)
+
+
+def flatten_obs(space: gym.Space) -> int:
+    """The flat observation size of a Box space (the only observation kind the MLP policies take)."""
+    if not isinstance(space, gym.spaces.Box):
+        raise ValueError(f"observation_space: {type(space).__name__} is not supported (allowed: Box)")
+    return int(np.prod(space.shape))
+
+
+class PolicyAgent:
+    """A trained actor-critic as an :class:`agents.base.Agent`: one action per (unbatched) observation.
+
+    Actions are sampled with the agent's own generator (reseeded by ``reset(seed)``), or the distribution's
+    mode when ``deterministic``.
+    """
+
+    def __init__(
+        self, policy: ActorCritic, action_space: gym.Space, *, name: str = "pg", deterministic: bool = False
+    ):
+        self.name = name
+        self.policy = policy.eval()
+        self.deterministic = deterministic
+        self._space = action_space
+        self._generator = torch.Generator()
+        self.reset()
+
+    def reset(self, seed: int | None = None) -> None:
+        self._generator.manual_seed(0 if seed is None else seed)
+
+    @torch.no_grad()
+    def act(self, observation: Any, info: dict) -> Any:
+        obs = torch.as_tensor(np.asarray(observation, dtype=np.float32)).reshape(1, -1)
+        action_kind = self.policy.action
+        mask = action_kind.flat_mask(_single_mask(info.get("action_mask")), 1, "cpu")
+        dist = self.policy.distribution(obs, mask)
+        raw = dist.mode() if self.deterministic else dist.sample(self._generator)
+        action = action_kind.to_env(raw)[0].numpy()
+        if isinstance(self._space, gym.spaces.Discrete):
+            return int(action)
+        return action.astype(self._space.dtype)
+
+
+def _single_mask(mask):
+    if mask is None:
+        return None
+    if isinstance(mask, (tuple, list)):
+        return tuple(np.asarray(m)[None] for m in mask)
+    return np.asarray(mask)[None]
+
+
+def save(
+    policy: ActorCritic,
+    directory: str | Path,
+    *,
+    name: str,
+    env_id: str,
+    env_kwargs: dict | None = None,
+    metadata: dict | None = None,
+) -> Path:
+    """Write ``policy.pt`` and ``agent.toml`` (plus ``training.json`` with ``metadata``) to ``directory``."""
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in policy.state_dict().items()}
+    torch.save(
+        {"arch": policy.arch.as_dict(), "state_dict": state, "env_kwargs": env_kwargs or {}},
+        directory / WEIGHTS,
+    )
+    manifest = "\n".join(
+        [
+            f"name = {json.dumps(name)}",
+            'version = "1"',
+            'entry_point = "agents.pg.policy:load"',
+            f"envs = [{json.dumps(env_id)}]",
+            f'weights = "{WEIGHTS}"',
+            "",
+            "[kwargs]",
+            f"agent_dir = {json.dumps(str(directory))}",
+            "deterministic = false",
+            "",
+        ]
+    )
+    (directory / "agent.toml").write_text(manifest)
+    (directory / "training.json").write_text(json.dumps(metadata or {}, indent=2, default=str) + "\n")
+    return directory
+
+
+def load_policy(directory: str | Path) -> tuple[ActorCritic, dict]:
+    """The actor-critic saved in ``directory`` (on CPU) and the env kwargs it was trained with."""
+    checkpoint = torch.load(Path(directory) / WEIGHTS, map_location="cpu", weights_only=True)
+    policy = ActorCritic(PolicyArch.from_dict(checkpoint["arch"]))
+    policy.load_state_dict(checkpoint["state_dict"])
+    return policy, checkpoint["env_kwargs"]
+
+
+def load(
+    spaces: EnvSpaces, *, agent_dir: str, deterministic: bool = False, name: str | None = None
+) -> PolicyAgent:
+    """Agent-package factory: the policy saved in ``agent_dir`` for an env with ``spaces``."""
+    policy, _ = load_policy(agent_dir)
+    if flatten_obs(spaces.observation_space) != policy.arch.obs_dim:
+        raise ValueError(
+            f"observation_space: the policy in {agent_dir} takes {policy.arch.obs_dim} numbers, the env "
+            f"gives "
+            f"{flatten_obs(spaces.observation_space)}"
+        )
+    if ActionKind.of(spaces.action_space, policy.action.bound) != policy.action:
+        raise ValueError(
+            f"action_space: {spaces.action_space} is not the one the policy in {agent_dir} was trained on"
+        )
+    return PolicyAgent(
+        policy, spaces.action_space, name=name or Path(agent_dir).name, deterministic=deterministic
+    )

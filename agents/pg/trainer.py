@@ -1,0 +1,277 @@
+"""The loop every on-policy learner shares: build the env and the net, collect, estimate, update, log, save.
+
+An algorithm (``agents.pg.ppo``, ``a2c``, ``reinforce``) supplies a config dataclass derived from
+:class:`LearnerConfig` and an ``update(learner, rollout) -> dict`` function; :class:`Learner` does the rest.
+A Learner can be trained in pieces (``learner.train(steps)`` again and again), which population-based
+training uses to exploit and explore between pieces.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+from gymnasium.vector import VectorEnv
+
+from agents.pg.logger import TrainingLogger
+from agents.pg.policy import ActorCritic, PolicyAgent, PolicyArch, save
+from agents.pg.rollout import Rollout, TorchVectorEnv, collect, make_vector_env
+
+
+@dataclass
+class LearnerConfig:
+    """Settings every learner shares: the env batch, the network, the optimiser's base, the compute."""
+
+    num_envs: int = 4
+    num_steps: int = 128  # rollout length per env between updates
+    learning_rate: float = 2.5e-4
+    anneal_lr: bool = True  # linearly to 0 over total_steps
+    gamma: float = 0.99
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"
+    log_std_init: float = 0.0  # Box actions: initial log standard deviation
+    action_bound: str = "clip"  # Box actions: "clip" to the bounds or squash with "tanh"
+    normalize_obs: bool = False  # running observation standardisation, saved with the policy
+    vectorization: str = "auto"  # "auto" | "vector_entry_point" | "sync" | "async"
+    optimizer: str = (
+        "adam"  # "adam" (eps 1e-5, as PPO's reference code) or "rmsprop" (alpha 0.99, eps 1e-5, A2C)
+    )
+    torch_threads: int | None = None  # None: half the cores, 1 to 4 (small nets lose to spinning threads)
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first field outside its allowed range."""
+        _positive(self, "num_envs", "num_steps")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"optimizer={self.optimizer!r} is not one of 'adam', 'rmsprop'")
+        if self.torch_threads is not None and self.torch_threads < 1:
+            raise ValueError(f"torch_threads must be >= 1 or None, got {self.torch_threads}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _positive(config, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if not (isinstance(value, int) and value >= 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"``: CUDA when available, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@contextmanager
+def torch_threads(threads: int | None):
+    """Run with ``threads`` intra-op threads, restoring the previous setting.
+
+    The default, half the cores between 1 and 4, leaves a core to the envs and to other work: the small
+    matrices of MLP policies gain little from more threads and lose much when threads spin on busy cores.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads or max(1, min(4, (os.cpu_count() or 1) // 2)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+UpdateFn = Callable[["Learner", Rollout], dict[str, float]]
+
+
+class Learner:
+    """One on-policy learner: env batch, actor-critic, optimiser, generator; ``train(steps)`` continues it."""
+
+    def __init__(
+        self,
+        algo: str,
+        update: UpdateFn,
+        env: str | gym.Env | VectorEnv,
+        config: LearnerConfig,
+        *,
+        total_steps: int,
+        seed: int,
+        device: str | torch.device = "auto",
+        env_kwargs: dict | None = None,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+        console=None,
+    ):
+        config.validate()
+        if total_steps < config.num_envs * config.num_steps:
+            raise ValueError(
+                f"total_steps must be >= num_envs * num_steps = {config.num_envs * config.num_steps} "
+                f"(one update), got {total_steps}"
+            )
+        self.algo, self.update, self.config, self.seed = algo, update, config, seed
+        self.total_steps = total_steps
+        self.device = resolve_device(device)
+        self.env_id = env if isinstance(env, str) else (env.spec.id if env.spec else None)
+        self.env_kwargs = dict(env_kwargs or {})
+        with torch_threads(config.torch_threads):
+            self.env = TorchVectorEnv(
+                make_vector_env(
+                    env,
+                    config.num_envs,
+                    device=self.device,
+                    env_kwargs=env_kwargs,
+                    vectorization=config.vectorization,
+                ),
+                self.device,
+                config.action_bound,
+            )
+            arch = PolicyArch(
+                obs_dim=self.env.obs_dim,
+                action=self.env.action,
+                hidden=tuple(config.hidden),
+                activation=config.activation,
+                log_std_init=config.log_std_init,
+                normalize_obs=config.normalize_obs,
+            )
+            self.policy = ActorCritic(arch, generator=torch.Generator().manual_seed(seed)).to(self.device)
+            if config.optimizer == "adam":
+                self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.learning_rate, eps=1e-5)
+            else:
+                self.optimizer = torch.optim.RMSprop(
+                    self.policy.parameters(), lr=config.learning_rate, alpha=0.99, eps=1e-5
+                )
+            self.generator = torch.Generator(device=self.device).manual_seed(seed)
+            self.rollout = Rollout(config.num_steps, self.env)
+            self._obs, self._mask = self.env.reset(seed=seed)
+        self.global_step = 0
+        self.train_time_s = 0.0  # wall time spent collecting and updating
+        self.logger = TrainingLogger(
+            log_dir, total_steps, progress=progress, description=algo, console=console
+        )
+
+    @property
+    def steps_per_update(self) -> int:
+        return self.config.num_envs * self.config.num_steps
+
+    def train(self, steps: int | None = None) -> list[dict[str, float]]:
+        """Train for ``steps`` more env steps (default: up to ``total_steps``); returns the new log rows."""
+        target = self.total_steps if steps is None else self.global_step + steps
+        first_row = len(self.logger.rows)
+        with torch_threads(self.config.torch_threads):
+            while self.global_step + self.steps_per_update <= target:
+                self._iteration()
+        return self.logger.rows[first_row:]
+
+    def _iteration(self) -> None:
+        config, start = self.config, time.perf_counter()
+        if config.anneal_lr:
+            fraction = min(1.0, self.global_step / self.total_steps)
+            self.set_learning_rate(config.learning_rate * (1.0 - fraction))
+        self._obs, self._mask = collect(
+            self.env, self.policy, self.rollout, self._obs, self._mask, self.generator
+        )
+        self.global_step += self.steps_per_update
+        stats = self.update(self, self.rollout)
+        if self.policy.obs_norm is not None:
+            self.policy.obs_norm.update(self.rollout.obs[self.rollout.valid])
+        elapsed = time.perf_counter() - start
+        self.train_time_s += elapsed
+        returns, lengths = self.rollout.finished_episodes()
+        self.logger.log(
+            self.global_step,
+            {
+                "charts/episodic_return": _mean(returns),
+                "charts/episodic_length": _mean(lengths),
+                "charts/episodes": float(len(returns)),
+                "charts/learning_rate": self.optimizer.param_groups[0]["lr"],
+                "charts/SPS": self.steps_per_update / elapsed,
+                "charts/time_s": self.train_time_s,
+                **stats,
+            },
+        )
+
+    def set_learning_rate(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def agent(self, *, deterministic: bool = False) -> PolicyAgent:
+        """The current policy as an Agent (a CPU copy: training can go on)."""
+        policy = copy.deepcopy(self.policy).cpu()
+        spaces = self.env.env.single_action_space
+        return PolicyAgent(policy, spaces, name=f"{self.algo}-{self.env_id}", deterministic=deterministic)
+
+    def save(self, directory: str | Path, *, metadata: dict | None = None) -> Path:
+        """Save the policy as an agent package that ``agents.load_agent(directory)`` loads."""
+        return save(
+            self.policy,
+            directory,
+            name=f"{self.algo}-{(self.env_id or 'env').replace('/', '-')}",
+            env_id=self.env_id or "unknown",
+            env_kwargs=self.env_kwargs,
+            metadata={
+                "algo": self.algo,
+                "env_id": self.env_id,
+                "seed": self.seed,
+                "total_steps": self.global_step,
+                "device": str(self.device),
+                "env_kwargs": self.env_kwargs,
+                "config": self.config.as_dict(),
+                **(metadata or {}),
+            },
+        )
+
+    def close(self) -> None:
+        self.logger.close()
+        self.env.close()
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def learn_with(
+    algo: str,
+    update: UpdateFn,
+    env,
+    config: LearnerConfig,
+    *,
+    total_steps: int,
+    seed: int,
+    device: str | torch.device,
+    out: str | Path | None,
+    env_kwargs: dict | None,
+    progress: bool,
+    console=None,
+) -> PolicyAgent:
+    """Train a fresh Learner for ``total_steps`` and return its Agent; with ``out``, logs and saves there."""
+    learner = Learner(
+        algo,
+        update,
+        env,
+        config,
+        total_steps=total_steps,
+        seed=seed,
+        device=device,
+        env_kwargs=env_kwargs,
+        log_dir=out,
+        progress=progress,
+        console=console,
+    )
+    try:
+        learner.train()
+        if out is not None:
+            learner.save(out)
+        return learner.agent()
+    finally:
+        learner.close()

@@ -1,0 +1,107 @@
+"""What ``arena train`` and ``arena eval`` do: train a policy-gradient agent into a directory, evaluate one.
+
+``train`` writes an agent package (``agent.toml``, ``policy.pt``, ``training.json``, ``progress.csv``) that
+``agents.load_agent(out)`` loads as an Agent; ``evaluate`` plays any agent package through the Agent protocol.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+ALGORITHMS = ("ppo", "a2c", "reinforce")
+
+
+def train(
+    algo: str,
+    env_id: str,
+    *,
+    steps: int,
+    seed: int,
+    device: str,
+    out: Path,
+    env_kwargs: dict,
+    progress: bool = True,
+    console=None,
+    **hyperparameters: Any,
+) -> Path:
+    """Train ``algo`` (ppo, a2c, reinforce) on ``env_id`` for ``steps`` env steps; return ``out``.
+
+    Hyperparameters are the algorithm's paper defaults, then the tuned preset for ``env_id`` if any
+    (:mod:`agents.pg.presets`), then ``hyperparameters``.
+    """
+    if algo not in ALGORITHMS:
+        raise ValueError(f"algo={algo!r} is not one of {', '.join(ALGORITHMS)}")
+    from agents.pg.presets import config_for
+
+    module = importlib.import_module(f"agents.pg.{algo}")
+    config = config_for(algo, env_id, **hyperparameters)
+    module.learn(
+        env_id,
+        total_steps=steps,
+        seed=seed,
+        device=device,
+        config=config,
+        out=out,
+        env_kwargs=env_kwargs,
+        progress=progress,
+        console=console,
+    )
+    return Path(out)
+
+
+def evaluate(
+    agent_dir: Path, env_id: str, *, episodes: int, seed: int, env_kwargs: dict | None = None
+) -> dict[str, Any]:
+    """Play ``episodes`` episodes of ``env_id`` (seeds ``seed``, ``seed + 1``, ...) with the agent.
+
+    The env is made with ``env_kwargs``, or else with those the agent was trained with when it was trained
+    on ``env_id``. Returns the mean, std, min and max return, the mean length and every return.
+    """
+    import envs  # noqa: F401  (registers our ids)
+    from agents.base import load_agent
+
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if env_kwargs is None:
+        env_kwargs = _trained_env_kwargs(Path(agent_dir), env_id)
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        agent = load_agent(agent_dir, env=env)
+        returns, lengths = [], []
+        for episode in range(episodes):
+            obs, info = env.reset(seed=seed + episode)
+            agent.reset(seed=seed + episode)
+            total, length, done = 0.0, 0, False
+            while not done:
+                obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+                total, length, done = total + float(reward), length + 1, terminated or truncated
+            returns.append(total)
+            lengths.append(length)
+    finally:
+        env.close()
+    return {
+        "agent": getattr(agent, "name", str(agent_dir)),
+        "env_id": env_id,
+        "episodes": episodes,
+        "seed": seed,
+        "mean_return": statistics.fmean(returns),
+        "std_return": statistics.pstdev(returns),
+        "min_return": min(returns),
+        "max_return": max(returns),
+        "mean_length": statistics.fmean(lengths),
+        "returns": returns,
+    }
+
+
+def _trained_env_kwargs(agent_dir: Path, env_id: str) -> dict:
+    metadata = agent_dir / "training.json"
+    if not metadata.is_file():
+        return {}
+    data = json.loads(metadata.read_text())
+    return dict(data.get("env_kwargs", {})) if data.get("env_id") == env_id else {}
