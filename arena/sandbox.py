@@ -159,9 +159,9 @@ def check_action(action: Any, space: gym.Space, info: Mapping | None = None) -> 
     """``action`` cast to ``space``'s types, or :class:`AgentFailure` (INVALID) saying what is wrong.
 
     Discrete: one integer (an integral float counts) to ``int``; Box, MultiDiscrete, MultiBinary: an array of
-    exactly the space's shape, cast to its dtype; Dict and Tuple: the same keys / length, element-wise; Text:
-    a string. The cast action must be in the space, and for Discrete and one-dimensional MultiDiscrete spaces
-    it must be allowed by ``info["action_mask"]`` when there is one.
+    exactly the space's shape, cast to its dtype (integral values for an integer dtype); Dict and Tuple: the
+    same keys / length, element-wise; Text: a string. The cast action must be in the space, and for Discrete
+    and one-dimensional MultiDiscrete spaces it must be allowed by ``info["action_mask"]`` when there is one.
     """
     try:
         cast = _cast(action, space)
@@ -192,7 +192,7 @@ def _cast(action: Any, space: gym.Space) -> Any:
             raise ValueError(f"expected numbers, got dtype {value.dtype}")
         if value.shape != space.shape:
             raise ValueError(f"shape {value.shape}, expected {space.shape}")
-        if not isinstance(space, gym.spaces.Box) and np.any(value != np.floor(value)):
+        if space.dtype.kind in "iu" and np.any(value != np.floor(value)):
             raise ValueError("expected integers")
         return value.astype(space.dtype)
     if isinstance(space, gym.spaces.Dict):
@@ -382,8 +382,8 @@ class SandboxPlayer:
                 raise _raised("building the agent", reply["error"], self.limits)
         except AgentFailure as failure:
             raise self._fail(failure) from None
-        info = reply["ok"] if isinstance(reply["ok"], dict) else {}
-        self.network = str(info.get("network"))
+        built = reply["ok"] if isinstance(reply["ok"], dict) else {}
+        self.network = built.get("network") if built.get("network") in ("namespace", "guard") else None
         self._ready = True
 
     def reset(self, seed: int | None) -> None:

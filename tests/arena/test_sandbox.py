@@ -437,6 +437,8 @@ def test_check_action_casts_to_the_space_and_rejects_what_is_outside_it():
         ([2.0, 0.0], box),
         ("a", discrete),
         ([1, 2], gym.spaces.MultiDiscrete([2, 2])),
+        ([0.5, 1.0], gym.spaces.MultiDiscrete([2, 2])),
+        ([1.5], gym.spaces.Box(0, 5, (1,), np.int64)),
     ]:
         with pytest.raises(AgentFailure) as caught:
             check_action(action, space)
