@@ -10,3 +10,10 @@ register_agent(
     domain="motor",
     summary="Cascaded PI (symmetrical optimum) speed/current/torque control, tuned from info['plant'].",
 )
+
+register_agent(
+    "werewolf/scripted",
+    "agents.baselines.werewolf:scripted",
+    domain="werewolf",
+    summary="Rule-based Werewolf players for every role: seer claims, doctor saves, wolves coordinate.",
+)
