@@ -292,7 +292,7 @@ def _print_tables(store, scenarios: list[dict]) -> None:
                 table.add_row(
                     str(rank),
                     row["agent"],
-                    f"{row['rating']:.0f} [{row['low']:.0f}, {row['high']:.0f}]",
+                    f"{row['rating']:.0f} [{_bound(row['low'])}, {_bound(row['high'])}]",
                     str(row["games"]),
                     f"{row['wins']}-{row['draws']}-{row['losses']}",
                     str(row["forfeits"]),
@@ -309,11 +309,16 @@ def _print_tables(store, scenarios: list[dict]) -> None:
                         str(rank) if env_row is row else "",
                         row["agent"] if env_row is row else "",
                         env_row["env_id"],
-                        f"{env_row['score']:.3f} [{env_row['low']:.3f}, {env_row['high']:.3f}]",
+                        f"{env_row['score']:.3f} [{_bound(env_row['low'], 3)}, {_bound(env_row['high'], 3)}]",
                         "" if env_row is row else f"{env_row['mean_return']:.4g}",
                         "" if env_row is row else str(env_row["episodes"]),
                     )
         console.print(table if rows else f"{scenario['name']}: no matches stored yet")
+
+
+def _bound(value: float | None, decimals: int = 0) -> str:
+    """An interval end; None means unbounded (too few games to bound it)."""
+    return "?" if value is None else f"{value:.{decimals}f}"
 
 
 def _write_tables(store) -> list[Path]:
@@ -401,3 +406,64 @@ def submit_command(
         fail(str(error))
     if not submission.scenarios:
         console.print(f"no scenario on board {board!r} plays its envs yet; it will join those that do")
+
+
+bench_app = typer.Typer(
+    help="Benchmarks: each compares implementations in the same run and prints the device it ran on.",
+    no_args_is_help=True,
+)
+app.add_typer(bench_app, name="bench")
+BenchOut = Annotated[Path, typer.Option(help="Folder for the JSON results and plots.")]
+
+
+@bench_app.command("motor")
+def bench_motor_command(
+    device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
+    steps: Annotated[int, typer.Option(min=10, help="Steps timed per configuration.")] = 2000,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Motor simulation: single env and batched steps/s (batch 1 to 16384), against gym-electric-motor when
+    it is installed, plus a step-response plot.
+
+    Example: [bold]arena bench motor --device auto[/]
+    """
+    from arena.bench.motor import run_motor_bench
+
+    run_motor_bench(device=device, steps=steps, out_dir=out, console=console)
+
+
+@bench_app.command("werewolf")
+def bench_werewolf_command(
+    games: Annotated[int, typer.Option(min=1, help="Games per agent kind.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the first game.")] = 0,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Werewolf: turns/s and games/s through the AEC API with scripted and random players, on one core.
+
+    Example: [bold]arena bench werewolf --games 500[/]
+    """
+    from arena.bench.werewolf import run_werewolf_bench
+
+    run_werewolf_bench(games=games, seed=seed, out_dir=out, console=console)
+
+
+@bench_app.command("arena")
+def bench_arena_command(
+    games: Annotated[int, typer.Option(min=2, help="Games per in-process configuration (even).")] = 200,
+    sandboxed_games: Annotated[int, typer.Option(min=2, help="Games with sandboxed seats (even).")] = 10,
+    moves: Annotated[int, typer.Option(min=1, help="Moves timed for the sandbox round trip.")] = 2000,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """The arena: matches/s in-process vs sandboxed, sequential vs process pool vs Ray, and the sandbox's
+    per-move round trip.
+
+    Example: [bold]arena bench arena --games 200[/]
+    """
+    from arena.bench.arena import run_arena_bench
+
+    try:
+        run_arena_bench(
+            games=games, sandboxed_games=sandboxed_games, moves=moves, out_dir=out, console=console
+        )
+    except ValueError as error:
+        fail(str(error))

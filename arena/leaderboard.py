@@ -8,6 +8,7 @@ are always recomputed from the log.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -198,12 +199,21 @@ def scenario_table(board: Board, scenario: dict) -> list[dict]:
     if not results:
         return []
     if scenario["kind"] == "match":
-        return [{"scenario": scenario["name"], **asdict(row)} for row in bradley_terry(results)]
-    header = scenario["spec"]["scenario"]
-    rows = suite_scores(
-        _penalise_forfeits(results), low_ref=header["low_reference"], high_ref=header["high_reference"]
-    )
-    return [{"scenario": scenario["name"], **asdict(row)} for row in rows]
+        rows = bradley_terry(results)
+    else:
+        header = scenario["spec"]["scenario"]
+        rows = suite_scores(
+            _penalise_forfeits(results), low_ref=header["low_reference"], high_ref=header["high_reference"]
+        )
+    # Unbounded intervals (too few games) and undefined means become None: null in JSON, blank in CSV.
+    return [
+        {"scenario": scenario["name"], **{k: _finite_or_none(v) for k, v in asdict(row).items()}}
+        for row in rows
+    ]
+
+
+def _finite_or_none(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _penalise_forfeits(results: list[MatchResult]) -> list[MatchResult]:

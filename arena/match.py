@@ -86,12 +86,18 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
     players: dict[str, Player] = {}
     offender: tuple[str, AgentFailure] | None = None
     try:
-        for index, (seat, ref) in enumerate(spec.seating):
+        # Start every seat's player first: sandboxed ones then build their agents in parallel.
+        for seat, ref in spec.seating:
             spaces = EnvSpaces(
                 env.observation_space(seat), env.action_space(seat), spec.env_id, spec.env_kwargs
             )
             try:
                 players[seat] = start_player(ref, spaces, spec.limits)
+            except AgentFailure as error:
+                offender = (seat, error)
+                break
+        for index, (seat, _) in enumerate(spec.seating if offender is None else ()):
+            try:
                 players[seat].reset(seed=spec.seed * 1_000 + index)
             except AgentFailure as error:
                 offender = (seat, error)

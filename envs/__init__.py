@@ -29,5 +29,5 @@ __all__ = [
     "register_single",
     "unregister",
 ]
-from envs import motor  # noqa: F401  (registers the motor ids)
-from envs import werewolf  # noqa: E402, F401  (registers the werewolf game)
+
+from envs import motor, werewolf  # noqa: F401  (each family registers its ids)
