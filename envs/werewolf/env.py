@@ -261,7 +261,8 @@ class _WerewolfBase:
         if not game.is_waiting_for(seat):
             return self._idle_mask
         uses_text, uses_bid = game.uses(seat)
-        return self._mask(game.target_mask(seat), text=uses_text, bids=uses_bid)
+        targets = np.array(game.legal_targets(seat), dtype=np.int8)
+        return self._mask(targets, text=uses_text, bids=uses_bid)
 
     def _info(self, agent: str) -> dict[str, Any]:
         game, seat = self.game, self._seat[agent]

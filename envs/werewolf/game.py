@@ -195,24 +195,23 @@ class WerewolfGame:
 
     # ----- legality
 
-    def target_mask(self, seat: int) -> np.ndarray:
-        """Which targets (seats, then n for none) ``seat`` may choose now, as an int8 vector of length n + 1.
+    def legal_targets(self, seat: int) -> list[bool]:
+        """Which targets (seats, then n for none) ``seat`` may choose now.
 
         Werewolves (chat and night) target living non-werewolves, the doctor any living player (itself only
         with ``doctor_self_protect``), the seer, speakers and voters any other living player; none is always
-        legal.
+        legal, and the only legal target of a seat that is not to move, or is bidding.
         """
-        mask = np.zeros(self.n + 1, dtype=np.int8)
-        mask[self.n] = 1
         if self.phase == BID or not self.is_waiting_for(seat):
-            return mask
-        mask[: self.n] = self.alive
+            return [False] * self.n + [True]
+        legal = [*self.alive, True]
         role = self.roles[seat]
         if self.phase == NIGHT_CHAT or (self.phase == NIGHT and role == WEREWOLF):
-            mask[self.wolves] = 0
+            for wolf in self.wolves:
+                legal[wolf] = False
         elif not (self.phase == NIGHT and role == DOCTOR and self.rules.doctor_self_protect):
-            mask[seat] = 0
-        return mask
+            legal[seat] = False
+        return legal
 
     def uses(self, seat: int) -> tuple[bool, bool]:
         """Whether ``seat``'s move now reads its text, and its bid (the target is read except in bidding)."""
@@ -237,7 +236,7 @@ class WerewolfGame:
                 return neutral
         else:
             target = action.get("target", self.n)
-            if not (_integer_in(target, 0, self.n) and self.target_mask(seat)[target]):
+            if not (_integer_in(target, 0, self.n) and self.legal_targets(seat)[target]):
                 self.invalid[seat] += 1
                 return neutral
         return text.strip(), int(target), int(bid)
