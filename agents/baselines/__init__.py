@@ -17,3 +17,10 @@ register_agent(
     domain="werewolf",
     summary="Rule-based Werewolf players for every role: seer claims, doctor saves, wolves coordinate.",
 )
+
+register_agent(
+    "werewolf/lm",
+    "agents.lm:lm_player",
+    domain="werewolf",
+    summary="A language model plays Werewolf: model=<str -> str>, or base_url= and model_name= (OpenAI API).",
+)
