@@ -3,6 +3,11 @@
 A :class:`MatchSpec` holds everything a worker needs (it pickles, for process pools and Ray). Agents play
 through :func:`arena.sandbox.start_player`: built-ins in-process, agent packages in a sandboxed process.
 
+Seating. A game's roster lists its agents in side order. In a team game (every seat's reset info names its
+``team`` and there are as many teams as agents) the i-th agent plays every seat of the i-th team in sorted
+order, so a mirrored game (roster reversed, same seed, same deal) swaps the sides exactly. Otherwise seat k
+goes to agent k mod n, so a mirrored game swaps the seats.
+
 Forfeits: when an agent fails (raises, times out, returns an invalid action, dies) the match ends there. The
 offender is ranked last with its status and reason; every other seat shares first place. Its score is the
 return it had collected so far.
@@ -28,16 +33,16 @@ class MatchSpec:
     match_id: str
     scenario: str  # the scenario's hash
     env_id: str
-    seating: tuple[tuple[str, AgentRef], ...]  # (seat, agent), in seat order; one seat for an episode
+    roster: tuple[AgentRef, ...]  # the agents in side order (see Seating); one agent for an episode
     seed: int
     multi_agent: bool
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
 
 
-def match_id(scenario_hash: str, env_id: str, seating: list[tuple[str, str]], seed: int) -> str:
-    """Deterministic id: the same scenario, env, seating (seat, agent label) and seed give the same id."""
-    key = "|".join([scenario_hash, env_id, str(seed), *(f"{seat}={label}" for seat, label in seating)])
+def match_id(scenario_hash: str, env_id: str, roster: list[str], seed: int) -> str:
+    """Deterministic id: the same scenario, env, roster (agent labels in side order) and seed, the same id."""
+    key = "|".join([scenario_hash, env_id, str(seed), *roster])
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
@@ -56,7 +61,8 @@ def play(spec: MatchSpec) -> MatchResult:
 
 
 def _play_episode(spec: MatchSpec) -> list[Participant]:
-    ((seat, ref),) = spec.seating
+    (ref,) = spec.roster
+    seat = "agent"
     env = gym.make(spec.env_id, **spec.env_kwargs)
     total, failure, player = 0.0, None, None
     try:
@@ -81,13 +87,16 @@ def _play_episode(spec: MatchSpec) -> list[Participant]:
 def _play_game(spec: MatchSpec) -> list[Participant]:
     env = envs.make_multi(spec.env_id, **spec.env_kwargs)
     env.reset(seed=spec.seed)
-    totals = {seat: 0.0 for seat, _ in spec.seating}
-    teams = {seat: seat for seat, _ in spec.seating}
+    seating = seat_agents(
+        list(env.possible_agents), {s: env.infos[s].get("team") for s in env.possible_agents}, spec.roster
+    )
+    totals = {seat: 0.0 for seat, _ in seating}
+    teams = {seat: seat for seat, _ in seating}
     players: dict[str, Player] = {}
     offender: tuple[str, AgentFailure] | None = None
     try:
         # Start every seat's player first: sandboxed ones then build their agents in parallel.
-        for seat, ref in spec.seating:
+        for seat, ref in seating:
             spaces = EnvSpaces(
                 env.observation_space(seat), env.action_space(seat), spec.env_id, spec.env_kwargs
             )
@@ -96,7 +105,7 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             except AgentFailure as error:
                 offender = (seat, error)
                 break
-        for index, (seat, _) in enumerate(spec.seating if offender is None else ()):
+        for index, (seat, _) in enumerate(seating if offender is None else ()):
             try:
                 players[seat].reset(seed=spec.seed * 1_000 + index)
             except AgentFailure as error:
@@ -118,7 +127,7 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
         for player in players.values():
             player.close()
         env.close()
-    labels = dict(spec.seating)
+    labels = dict(seating)
     ranks = _forfeit_ranks(offender[0], totals) if offender else _team_ranks(totals, teams)
     return [
         Participant(
@@ -130,8 +139,18 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             status=offender[1].status if offender and offender[0] == seat else Status.OK,
             reason=offender[1].reason if offender and offender[0] == seat else "",
         )
-        for seat, _ in spec.seating
+        for seat, _ in seating
     ]
+
+
+def seat_agents(
+    seats: list[str], teams: dict[str, str | None], roster: tuple[AgentRef, ...]
+) -> list[tuple[str, AgentRef]]:
+    """Who sits where (see Seating in the module docstring), in seat order."""
+    names = sorted({team for team in teams.values() if team is not None})
+    if None not in teams.values() and len(names) == len(roster):
+        return [(seat, roster[names.index(teams[seat])]) for seat in seats]
+    return [(seat, roster[k % len(roster)]) for k, seat in enumerate(seats)]
 
 
 def _team_ranks(totals: dict[str, float], teams: dict[str, str]) -> dict[str, int]:

@@ -1,9 +1,10 @@
 """Tournaments: the schedule of a scenario, played on a local process pool or Ray, stored match by match.
 
-Seating and seeds. In a game, a pairing (A, B) plays ``games_per_pairing`` games in mirrored couples: both
-games of a couple use the same seed (so the same deal of roles), A takes the even seats and B the odd ones in
-the first, and the other way round in the second, so each agent plays every seat of every deal once. All
-pairings use the same seeds (common random numbers). In a suite, every agent plays the same seeds on each env.
+Sides and seeds. In a game, a pairing (A, B) plays ``games_per_pairing`` games in mirrored couples: both
+games of a couple use the same seed (so the same deal of roles), with the roster (A, B) in the first and
+(B, A) in the second, so each agent plays each side (or seat) of every deal once (see arena.match, Seating).
+All pairings use the same seeds (common random numbers). In a suite, every agent plays the same seeds on
+each env.
 
 Resuming. Match ids are deterministic, so a tournament started again (after a crash or SIGKILL) skips the
 matches already stored and plays only the rest: none is lost or played twice.
@@ -17,7 +18,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-import envs
 from arena.leaderboard import Board
 from arena.match import MatchSpec, match_id, play
 from arena.results import MatchResult, Status
@@ -72,27 +72,18 @@ def suite_schedule(scenario: Scenario) -> list[MatchSpec]:
     return specs
 
 
-def seats_of(scenario: Scenario) -> list[str]:
-    env = envs.make_multi(scenario.header.env, **scenario.header.env_kwargs)
-    env.reset(seed=scenario.header.seed)
-    seats = list(env.possible_agents)
-    env.close()
-    return seats
-
-
-def pairing_games(scenario: Scenario, a: str, b: str, seats: list[str], first_seed: int) -> list[MatchSpec]:
+def pairing_games(scenario: Scenario, a: str, b: str, first_seed: int) -> list[MatchSpec]:
     """The mirrored games of one pairing (see the module docstring)."""
     header, refs, specs = scenario.header, agent_refs(scenario), []
     for game in range(header.games_per_pairing):
-        first, second = (a, b) if game % 2 == 0 else (b, a)
-        seating = [(seat, first if i % 2 == 0 else second) for i, seat in enumerate(seats)]
+        roster = (a, b) if game % 2 == 0 else (b, a)
         seed = first_seed + game // 2
         specs.append(
             MatchSpec(
-                match_id=match_id(scenario.hash, header.env, seating, seed),
+                match_id=match_id(scenario.hash, header.env, list(roster), seed),
                 scenario=scenario.hash,
                 env_id=header.env,
-                seating=tuple((seat, refs[label]) for seat, label in seating),
+                roster=tuple(refs[label] for label in roster),
                 seed=seed,
                 multi_agent=True,
                 env_kwargs=header.env_kwargs,
@@ -176,21 +167,17 @@ def run_tournament(
     if scenario.kind == "suite":
         play_batch(suite_schedule(scenario))
     elif scenario.header.format == "swiss":
-        seats = seats_of(scenario)
         for round_index in range(scenario.header.rounds):
             # Standings from earlier rounds only (told apart by their seeds), so a resumed run pairs the same.
             first_seed = scenario.header.seed + round_index * scenario.header.games_per_pairing
             earlier = [r for r in board.results(scenario.hash) if r.seed < first_seed]
             played = {frozenset(p.agent for p in r.participants) for r in earlier}
             round_pairs = swiss_pairings(list(scenario.labels), earlier, played)
-            play_batch(
-                [spec for a, b in round_pairs for spec in pairing_games(scenario, a, b, seats, first_seed)]
-            )
+            play_batch([spec for a, b in round_pairs for spec in pairing_games(scenario, a, b, first_seed)])
     else:
-        seats = seats_of(scenario)
         first_seed = scenario.header.seed
         play_batch(
-            [spec for a, b in pairings(scenario) for spec in pairing_games(scenario, a, b, seats, first_seed)]
+            [spec for a, b in pairings(scenario) for spec in pairing_games(scenario, a, b, first_seed)]
         )
     return TournamentSummary(*totals)
 

@@ -85,9 +85,9 @@ class _WerewolfBase:
     ## Rewards
 
     0 during the game. At the end each seat of the winning side gets +1 and each seat of the losing side -1,
-    dead or alive; a game stopped by ``max_cycles`` is a draw, 0 for all. The final ``infos[agent]`` of each
-    seat hold ``role`` (its role name), ``team`` ("villagers" or "werewolves") and ``winner`` ("villagers",
-    "werewolves", or None for a draw), so a tournament knows each seat's side and result.
+    dead or alive; a game stopped by ``max_cycles`` is a draw, 0 for all. Every ``infos[agent]`` holds the
+    seat's own ``role`` and ``team`` ("villagers" or "werewolves") from the reset on, so a tournament can
+    seat agents by side; the final ones also ``winner`` ("villagers", "werewolves", or None for a draw).
 
     ## Starting state
 
@@ -271,10 +271,10 @@ class _WerewolfBase:
             "acting": game.is_waiting_for(seat),
             "alive": game.alive[seat],
             "role": ROLES[game.roles[seat]],
+            "team": TEAMS[team_of(game.roles[seat])],
             "invalid_actions": game.invalid[seat],
         }
         if game.over:
-            info["team"] = TEAMS[team_of(game.roles[seat])]
             info["winner"] = None if game.winner is None else TEAMS[game.winner]
         return info
 

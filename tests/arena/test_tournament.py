@@ -195,3 +195,45 @@ def test_local_pool_and_ray_give_the_same_matches_as_a_sequential_run(tmp_path):
     finally:
         ray.shutdown()
     assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+STRENGTH_POOL = """
+[scenario]
+name = "werewolf-strength"
+kind = "match"
+env = "werewolf"
+games_per_pairing = 24
+
+[[agents]]
+name = "werewolf/scripted"
+label = "scripted-balanced"
+kwargs = { style = "balanced" }
+[[agents]]
+name = "werewolf/scripted"
+label = "scripted-cautious"
+kwargs = { style = "cautious" }
+[[agents]]
+name = "random"
+[[agents]]
+name = "random"
+label = "random-b"
+"""
+
+
+def test_scripted_werewolf_players_rate_clearly_above_random_ones_which_are_tied(tmp_path):
+    """Role-balanced round robin (mirrored seats on shared deals): with 24 games per pair, every scripted
+    player's lower 95 % bound must clear every random player's upper bound, and the two random players
+    (the same policy) must have overlapping intervals."""
+    path = tmp_path / "strength.toml"
+    path.write_text(STRENGTH_POOL)
+    scenario = load_scenario(path)
+    with Board("strength", root=tmp_path) as board:
+        run_tournament(scenario, board)
+        rows = {row["agent"]: row for row in scenario_table(board, board.scenarios()[0])}
+    strong, weak = ("scripted-balanced", "scripted-cautious"), ("random", "random-b")
+    for s in strong:
+        for w in weak:
+            assert rows[s]["low"] > rows[w]["high"], (rows[s], rows[w])
+    assert (
+        rows["random"]["low"] < rows["random-b"]["high"] and rows["random-b"]["low"] < rows["random"]["high"]
+    )

@@ -35,7 +35,7 @@ WOLF_NIGHT = re.compile(r"zq|victim|suggest", re.IGNORECASE)
 SEER_NIGHT = re.compile(r"check", re.IGNORECASE)
 DOCTOR_NIGHT = re.compile(r"protect", re.IGNORECASE)
 PLAYER = re.compile(r"Player (\d+)")
-OWN_INFO_KEYS = {"action_mask", "acting", "alive", "role", "invalid_actions"}
+OWN_INFO_KEYS = {"action_mask", "acting", "alive", "role", "team", "invalid_actions"}
 
 
 class Referee:
@@ -70,6 +70,7 @@ class Referee:
         )
         if not over:
             assert set(info) == OWN_INFO_KEYS and info["role"] == role, f"info of {observer}: {info}"
+            assert info["team"] == ("werewolves" if observer in self.wolves else "villagers")
         for line in observation["text"].split("\n"):
             if line not in self.checked_lines[observer]:
                 self.checked_lines[observer].add(line)
