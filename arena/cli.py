@@ -287,7 +287,9 @@ def _print_tables(store, scenarios: list[dict]) -> None:
         table = Table(title=f"{store.name} / {scenario['name']} ({scenario['kind']})")
         if scenario["kind"] == "match":
             for column in ("rank", "agent", "rating [95% CI]", "games", "W-D-L", "forfeits"):
-                table.add_column(column, justify="left" if column == "agent" else "right")
+                table.add_column(
+                    column, justify="left" if column == "agent" else "right", no_wrap=column != "agent"
+                )
             for rank, row in enumerate(rows, 1):
                 table.add_row(
                     str(rank),
@@ -298,21 +300,18 @@ def _print_tables(store, scenarios: list[dict]) -> None:
                     str(row["forfeits"]),
                 )
         else:
-            for column in ("rank", "agent", "env", "score [95% CI]", "mean return", "episodes"):
-                table.add_column(column, justify="left" if column in ("agent", "env") else "right")
-            overall = [r for r in rows if r["env_id"] == "overall"]
-            for rank, row in enumerate(sorted(overall, key=lambda r: -r["score"]), 1):
-                for env_row in [row] + [
-                    r for r in rows if r["agent"] == row["agent"] and r["env_id"] != "overall"
-                ]:
-                    table.add_row(
-                        str(rank) if env_row is row else "",
-                        row["agent"] if env_row is row else "",
-                        env_row["env_id"],
-                        f"{env_row['score']:.3f} [{_bound(env_row['low'], 3)}, {_bound(env_row['high'], 3)}]",
-                        "" if env_row is row else f"{env_row['mean_return']:.4g}",
-                        "" if env_row is row else str(env_row["episodes"]),
-                    )
+            env_ids = sorted({r["env_id"] for r in rows} - {"overall"})
+            table.add_column("rank", justify="right")
+            table.add_column("agent")
+            table.add_column("overall [95% CI]", justify="right", no_wrap=True)
+            for env_id in env_ids:  # normalised score per env; details in the JSON/CSV
+                table.add_column(env_id.removeprefix("arena/"), justify="right")
+            score = {(r["agent"], r["env_id"]): r for r in rows}
+            overall = sorted((r for r in rows if r["env_id"] == "overall"), key=lambda r: -r["score"])
+            for rank, row in enumerate(overall, 1):
+                cells = [f"{score[(row['agent'], e)]['score']:.3f}" for e in env_ids]
+                interval = f"{row['score']:.3f} [{_bound(row['low'], 3)}, {_bound(row['high'], 3)}]"
+                table.add_row(str(rank), row["agent"], interval, *cells)
         console.print(table if rows else f"{scenario['name']}: no matches stored yet")
 
 

@@ -54,21 +54,9 @@ def suite_schedule(scenario: Scenario) -> list[MatchSpec]:
         for label, ref in refs.items():
             for k in range(env.episodes or header.episodes):
                 seed = header.seed + k
-                mid = match_id(
-                    scenario.hash, f"{env.id}{sorted(env.kwargs.items())}", [("agent", label)], seed
-                )
-                specs.append(
-                    MatchSpec(
-                        mid,
-                        scenario.hash,
-                        env.id,
-                        (("agent", ref),),
-                        seed,
-                        False,
-                        env.kwargs,
-                        _limits(scenario),
-                    )
-                )
+                mid = match_id(scenario.hash, f"{env.id}{sorted(env.kwargs.items())}", [label], seed)
+                limits = _limits(scenario)
+                specs.append(MatchSpec(mid, scenario.hash, env.id, (ref,), seed, False, env.kwargs, limits))
     return specs
 
 

@@ -1,5 +1,6 @@
 """The README's commands are the ones CI runs, its main-job command works, and the tree is lint-clean."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -27,12 +28,16 @@ def test_ci_runs_the_readme_set_up_and_test_commands_in_a_fresh_venv():
     assert lines.index(setup) < lines.index(tests)
 
 
-def test_readme_main_job_command_runs():
+def test_readme_main_job_runs_and_prints_the_ranked_table(tmp_path):
     command = readme_command("Main job").split()
     executable = shutil.which(command[0], path=str(Path(sys.executable).parent))
-    result = subprocess.run([executable, *command[1:]], capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "PG_ARENA_HOME": str(tmp_path), "COLUMNS": "120"}
+    result = subprocess.run(
+        [executable, *command[1:]], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip()
+    assert "rating [95% CI]" in result.stdout
+    assert (tmp_path / "default" / "leaderboard.json").is_file()
 
 
 def test_tree_passes_ruff_check_and_format():

@@ -1,0 +1,34 @@
+"""Every scenario file shipped in scenarios/ loads, and runs end to end in a reduced form."""
+
+from pathlib import Path
+
+import pytest
+
+from arena.leaderboard import Board, scenario_table
+from arena.scenario import load_scenario, parse_scenario
+from arena.tournament import run_tournament
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
+
+
+def test_the_project_ships_scenarios():
+    assert {p.stem for p in SCENARIOS} >= {"werewolf", "motor"}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_shipped_scenario_runs_reduced_and_ranks_every_agent(path, tmp_path):
+    scenario = load_scenario(path)
+    data = scenario.spec.model_dump()
+    if scenario.kind == "match":
+        data["scenario"]["games_per_pairing"] = 2
+    else:
+        data["scenario"]["episodes"] = 1
+        for env in data["envs"]:
+            env["episodes"] = None
+            env["kwargs"] = {**env["kwargs"], "max_episode_steps": 50}
+    reduced = parse_scenario(data, source=str(path), base=path.parent)
+    with Board("reduced", root=tmp_path) as board:
+        summary = run_tournament(reduced, board)
+        rows = scenario_table(board, board.scenarios()[0])
+    assert summary.played == summary.scheduled > 0 and summary.forfeits == 0
+    assert {row["agent"] for row in rows} == set(scenario.labels)
