@@ -8,9 +8,11 @@ and which targets are legal), calls the model, and parses its reply into a legal
     BID: 2
 
 Whatever the model writes, the move is legal: text is cut to printable ASCII of the allowed length, and a
-missing or illegal target or bid becomes none / the lowest legal bid (counted in ``unparsed``). A model may be
-a local function, a TextArena-style agent (``agent(observation) -> str``), or :class:`OpenAIChatModel`, which
-speaks to any server with an OpenAI-compatible ``/chat/completions`` endpoint (vLLM, llama.cpp, Ollama...).
+missing or illegal target or bid becomes none / the lowest legal bid (counted in ``unparsed``). Without a
+``TARGET:`` line, a player named as TextArena games do (``[3]`` or ``[Player 3]``) is the target, so agents
+written for TextArena's Mafia play this game too. A model may be a local function, a TextArena-style agent
+(``agent(observation) -> str``), or :class:`OpenAIChatModel`, which speaks to any server with an
+OpenAI-compatible ``/chat/completions`` endpoint (vLLM, llama.cpp, Ollama...).
 Nothing here is called unless a user builds it with a model.
 """
 
@@ -30,6 +32,7 @@ from agents.base import EnvSpaces
 SAY = re.compile(r"^\s*SAY:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 TARGET = re.compile(r"^\s*TARGET:\s*(?:player\s*)?(\d+|none)", re.IGNORECASE | re.MULTILINE)
 BID = re.compile(r"^\s*BID:\s*(\d+)", re.IGNORECASE | re.MULTILINE)
+BRACKETED = re.compile(r"\[(?:player\s*)?(\d+)\]", re.IGNORECASE)  # TextArena's way to name a player: [3]
 SYSTEM_PROMPT = (
     "You are playing the social deduction game Werewolf. Play to win for your side. "
     "Answer only in the format you are asked for."
@@ -64,7 +67,7 @@ def parse_reply(reply: str, mask: dict[str, Any], max_text_length: int) -> tuple
         understood &= said is not None
         move["text"] = clean_text(said.group(1) if said else reply, max_text_length)
     if mask["target"][:-1].any():
-        chosen = TARGET.search(reply)
+        chosen = TARGET.search(reply) or BRACKETED.search(reply)
         value = chosen.group(1).lower() if chosen else None
         if value is not None and value != "none" and int(value) < none and mask["target"][int(value)]:
             move["target"] = int(value)
