@@ -237,3 +237,37 @@ def test_scripted_werewolf_players_rate_clearly_above_random_ones_which_are_tied
     assert (
         rows["random"]["low"] < rows["random-b"]["high"] and rows["random-b"]["low"] < rows["random"]["high"]
     )
+
+
+def test_gauntlet_plays_every_agent_against_the_reference_only(tmp_path, registered_test_envs):
+    agents = THREE_RANDOMS
+    path = tmp_path / "g.toml"
+    path.write_text(
+        '[scenario]\nname = "g"\nkind = "match"\nenv = "test_matching_pennies"\nformat = "gauntlet"\n'
+        'reference = "random"\ngames_per_pairing = 2\n' + agents
+    )
+    scenario = load_scenario(path)
+    with Board("b", root=tmp_path) as board:
+        assert run_tournament(scenario, board).played == 2 * 2
+        pairs = {frozenset(p.agent for p in r.participants) for r in board.results()}
+    assert pairs == {frozenset({"random", "random-b"}), frozenset({"random", "random-c"})}
+
+
+def test_swiss_rounds_pair_agents_without_rematches_and_resume_to_the_same_pairings(
+    tmp_path, registered_test_envs
+):
+    """Four agents, three rounds: a Swiss system without rematches plays each of the 6 pairs exactly once
+    (with 4 players that is forced), and a rerun computes the same pairings from the stored rounds."""
+    four = THREE_RANDOMS + '[[agents]]\nname = "random"\nlabel = "random-d"\n'
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[scenario]\nname = "s"\nkind = "match"\nenv = "test_matching_pennies"\nformat = "swiss"\n'
+        "rounds = 3\ngames_per_pairing = 2\n" + four
+    )
+    scenario = load_scenario(path)
+    with Board("b", root=tmp_path) as board:
+        first = run_tournament(scenario, board)
+        again = run_tournament(scenario, board)
+        pairs = Counter(frozenset(p.agent for p in r.participants) for r in board.results())
+    assert first.played == 3 * 2 * 2 and again.played == 0 and again.already_stored == first.played
+    assert len(pairs) == 6 and set(pairs.values()) == {2}
