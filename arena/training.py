@@ -56,12 +56,20 @@ def train(
 
 
 def evaluate(
-    agent_dir: Path, env_id: str, *, episodes: int, seed: int, env_kwargs: dict | None = None
+    agent_dir: Path,
+    env_id: str,
+    *,
+    episodes: int,
+    seed: int,
+    env_kwargs: dict | None = None,
+    deterministic: bool | None = None,
 ) -> dict[str, Any]:
     """Play ``episodes`` episodes of ``env_id`` (seeds ``seed``, ``seed + 1``, ...) with the agent.
 
     The env is made with ``env_kwargs``, or else with those the agent was trained with when it was trained
-    on ``env_id``. Returns the mean, std, min and max return, the mean length and every return.
+    on ``env_id``. ``deterministic`` overrides the package's own setting (for agents whose factory takes
+    it, as ours and the SB3 adapter's do). Returns the mean, std, min and max return, the mean length and
+    every return.
     """
     import envs  # noqa: F401  (registers our ids)
     from agents.base import load_agent
@@ -72,7 +80,8 @@ def evaluate(
         env_kwargs = _trained_env_kwargs(Path(agent_dir), env_id)
     env = gym.make(env_id, **env_kwargs)
     try:
-        agent = load_agent(agent_dir, env=env)
+        overrides = {} if deterministic is None else {"deterministic": deterministic}
+        agent = load_agent(agent_dir, env=env, **overrides)
         returns, lengths = [], []
         for episode in range(episodes):
             obs, info = env.reset(seed=seed + episode)

@@ -135,7 +135,13 @@ class ActionKind:
             low, high = space.low.astype(np.float64).ravel(), space.high.astype(np.float64).ravel()
             if bound == "tanh" and not (np.isfinite(low).all() and np.isfinite(high).all()):
                 raise ValueError("bound='tanh' needs a Box action space with finite low and high")
-            return cls("box", shape=tuple(space.shape), low=tuple(low), high=tuple(high), bound=bound)
+            return cls(
+                "box",
+                shape=tuple(space.shape),
+                low=tuple(map(float, low)),
+                high=tuple(map(float, high)),
+                bound=bound,
+            )
         raise ValueError(
             f"action_space: {type(space).__name__} is not supported (allowed: Discrete, MultiDiscrete, Box)"
         )

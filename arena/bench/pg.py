@@ -1,0 +1,257 @@
+"""``arena bench pg``: our PPO on the batched env against Stable-Baselines3's PPO, same env, same budget.
+
+In one run: our PPO on the id's batched env (torch tensors on the device, no numpy round trip per step when
+the env has a torch ``vector_entry_point``) and SB3's PPO on 8 copies of the single env in a
+``DummyVecEnv``, both for ``steps`` env steps with the same PPO hyperparameters per env step (rollout
+length, epochs, minibatches per update, learning rate, gamma, lambda, clip, entropy). Measured: training
+steps per second and the training wall time until the return (mean of the last 100 episodes) first reaches
+the threshold. Printed with the ratios and the device; written to ``pg_<env>.json`` and a learning-curve
+``pg_<env>.png`` in ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+# Per env: the batched env's size, the PPO settings both sides share, env kwargs and the return threshold.
+BENCH: dict[str, dict[str, Any]] = {
+    "CartPole-v1": {
+        "num_envs": 64,
+        "ppo": dict(
+            num_steps=32,
+            num_minibatches=4,
+            update_epochs=10,
+            gamma=0.98,
+            gae_lambda=0.8,
+            ent_coef=0.0,
+            learning_rate=1e-3,
+        ),
+        "env_kwargs": {},
+        "threshold": 475.0,
+    },
+    "arena/DCMotorCurrent-v0": {
+        "num_envs": 256,
+        "ppo": dict(
+            num_steps=64,
+            num_minibatches=8,
+            update_epochs=10,
+            gamma=0.99,
+            gae_lambda=0.95,
+            ent_coef=0.0,
+            learning_rate=3e-4,
+            log_std_init=-0.5,
+        ),
+        "env_kwargs": {"terminate_on_limit": False, "max_episode_steps": 1000},
+        "threshold": -30.0,
+    },
+}
+SB3_ENVS = 8
+
+
+def run_pg_bench(
+    env_id: str,
+    *,
+    steps: int,
+    device: str = "auto",
+    out_dir: Path = Path("results/bench"),
+    console: Console | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Train both PPOs for ``steps`` env steps on ``env_id``; print and write the comparison."""
+    from agents.pg.trainer import resolve_device
+    from arena.bench.motor import device_name
+
+    if env_id not in BENCH:
+        raise ValueError(f"env_id={env_id!r} has no benchmark settings; known: {', '.join(BENCH)}")
+    console = console or Console()
+    setting = BENCH[env_id]
+    torch_device = resolve_device(device)
+    console.print(f"[bold]arena bench pg[/] {env_id}: {steps} steps per side on {device_name(torch_device)}")
+    ours = _ours(env_id, setting, steps, torch_device, seed)
+    console.print(f"  ours: {ours['steps_per_s']:.0f} steps/s")
+    sb3 = _sb3(env_id, setting, steps, torch_device, seed)
+    console.print(f"  SB3:  {sb3['steps_per_s']:.0f} steps/s")
+    results = {
+        "env_id": env_id,
+        "steps": steps,
+        "seed": seed,
+        "device": str(torch_device),
+        "device_name": device_name(torch_device),
+        "threshold": setting["threshold"],
+        "ours": ours,
+        "sb3": sb3,
+        "throughput_ratio": ours["steps_per_s"] / sb3["steps_per_s"],
+        "time_to_threshold_ratio": _ratio(sb3["time_to_threshold_s"], ours["time_to_threshold_s"]),
+    }
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"pg_{env_id.replace('/', '_')}"
+    (out_dir / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    _plot(results, out_dir / f"{stem}.png")
+    _print(console, results)
+    return results
+
+
+def _ours(env_id: str, setting: dict, steps: int, device: torch.device, seed: int) -> dict[str, Any]:
+    from agents.pg import ppo
+    from agents.pg.trainer import Learner
+
+    config = ppo.PPOConfig(num_envs=setting["num_envs"], **setting["ppo"])
+    learner = Learner(
+        "ppo",
+        ppo.update,
+        env_id,
+        config,
+        total_steps=steps,
+        seed=seed,
+        device=device,
+        env_kwargs=setting["env_kwargs"],
+    )
+    try:
+        recent: deque[tuple[float, float]] = deque()  # (mean return, episodes) of recent updates
+        curve = []
+        for row in learner.train():
+            if not math.isnan(row["charts/episodic_return"]):
+                recent.append((row["charts/episodic_return"], row["charts/episodes"]))
+                while sum(n for _, n in recent) - recent[0][1] >= 100:
+                    recent.popleft()
+            curve.append((row["global_step"], row["charts/time_s"], _weighted(recent)))
+        return _summary(
+            curve, learner.train_time_s, learner.global_step, setting["threshold"], config.num_envs
+        )
+    finally:
+        learner.close()
+
+
+def _sb3(env_id: str, setting: dict, steps: int, device: torch.device, seed: int) -> dict[str, Any]:
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    import envs  # noqa: F401  (registers our ids)
+
+    shared = setting["ppo"]
+    env = make_vec_env(
+        env_id, n_envs=SB3_ENVS, seed=seed, vec_env_cls=DummyVecEnv, env_kwargs=setting["env_kwargs"]
+    )
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=shared["num_steps"],
+        batch_size=SB3_ENVS * shared["num_steps"] // shared["num_minibatches"],
+        n_epochs=shared["update_epochs"],
+        learning_rate=lambda fraction: shared["learning_rate"] * fraction,  # annealed to 0, as ours
+        gamma=shared["gamma"],
+        gae_lambda=shared["gae_lambda"],
+        ent_coef=shared["ent_coef"],
+        clip_range=0.2,
+        clip_range_vf=0.2,
+        max_grad_norm=0.5,
+        policy_kwargs=dict(
+            net_arch=dict(pi=[64, 64], vf=[64, 64]),
+            activation_fn=torch.nn.Tanh,
+            log_std_init=shared.get("log_std_init", 0.0),
+        ),
+        seed=seed,
+        device=device,
+    )
+    curve: list[tuple[int, float, float]] = []
+
+    class Curve(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.start = time.perf_counter()
+
+        def _on_rollout_end(self) -> None:
+            returns = [info["r"] for info in self.model.ep_info_buffer]
+            mean = sum(returns) / len(returns) if returns else math.nan
+            curve.append((self.num_timesteps, time.perf_counter() - self.start, mean))
+
+        def _on_step(self) -> bool:
+            return True
+
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps, callback=Curve())
+    wall = time.perf_counter() - start
+    env.close()
+    return _summary(curve, wall, model.num_timesteps, setting["threshold"], SB3_ENVS)
+
+
+def _weighted(recent) -> float:
+    episodes = sum(n for _, n in recent)
+    return sum(r * n for r, n in recent) / episodes if episodes else math.nan
+
+
+def _summary(curve, wall_s: float, steps: int, threshold: float, num_envs: int) -> dict[str, Any]:
+    reached = next(((s, t) for s, t, r in curve if not math.isnan(r) and r >= threshold), None)
+    return {
+        "num_envs": num_envs,
+        "steps": steps,
+        "wall_s": wall_s,
+        "steps_per_s": steps / wall_s,
+        "steps_to_threshold": reached[0] if reached else None,
+        "time_to_threshold_s": reached[1] if reached else None,
+        "final_return": curve[-1][2] if curve else math.nan,
+        "curve": [{"step": s, "time_s": t, "return": r} for s, t, r in curve],
+    }
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def _plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for side, label in (("ours", "ours (batched)"), ("sb3", f"SB3 PPO ({SB3_ENVS} envs, DummyVecEnv)")):
+        points = [p for p in results[side]["curve"] if not math.isnan(p["return"])]
+        axes[0].plot([p["step"] for p in points], [p["return"] for p in points], label=label)
+        axes[1].plot([p["time_s"] for p in points], [p["return"] for p in points], label=label)
+    for axis, xlabel in zip(axes, ("env steps", "training wall time (s)"), strict=True):
+        axis.axhline(results["threshold"], color="grey", linestyle=":", label="threshold")
+        axis.set_xlabel(xlabel)
+        axis.set_ylabel("mean return (last 100 episodes)")
+        axis.legend()
+    fig.suptitle(f"PPO on {results['env_id']} ({results['device_name']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _print(console: Console, results: dict) -> None:
+    table = Table(title=f"PPO on {results['env_id']}, {results['steps']} steps, {results['device_name']}")
+    for column in ("", "envs", "steps/s", "wall (s)", "time to threshold (s)", "final return"):
+        table.add_column(column, justify="right")
+    for side, label in (("ours", "ours"), ("sb3", "SB3")):
+        r = results[side]
+        to_threshold = (
+            "not reached" if r["time_to_threshold_s"] is None else f"{r['time_to_threshold_s']:.1f}"
+        )
+        table.add_row(
+            label,
+            str(r["num_envs"]),
+            f"{r['steps_per_s']:.0f}",
+            f"{r['wall_s']:.1f}",
+            to_threshold,
+            f"{r['final_return']:.1f}",
+        )
+    console.print(table)
+    faster = results["time_to_threshold_ratio"]
+    console.print(
+        f"throughput: {results['throughput_ratio']:.1f}x SB3; time to return {results['threshold']}: "
+        + ("n/a (not reached by both)" if faster is None else f"{faster:.1f}x faster")
+        + f"; device {results['device']} ({results['device_name']})"
+    )
