@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -321,8 +322,9 @@ def _bound(value: float | None, decimals: int = 0) -> str:
 
 
 def _write_tables(store) -> list[Path]:
-    """Every scenario's table as JSON and CSV next to the board's database."""
+    """Every scenario's table as JSON, CSV and an HTML page (with PNG plots) next to the board's database."""
     from arena.leaderboard import scenario_table
+    from arena.report import write_board_html
 
     rows = [row for scenario in store.scenarios() for row in scenario_table(store, scenario)]
     json_path, csv_path = store.path.parent / "leaderboard.json", store.path.parent / "leaderboard.csv"
@@ -334,7 +336,7 @@ def _write_tables(store) -> list[Path]:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    return [json_path, csv_path]
+    return [json_path, csv_path, write_board_html(store, store.path.parent / "leaderboard.html")]
 
 
 @app.command("leaderboard")
@@ -343,12 +345,16 @@ def leaderboard_command(
     scenario: Annotated[str | None, typer.Option(help="Only this scenario (by name).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML page (plots beside it).")
+    ] = None,
 ) -> None:
     """Print a board's ranked tables, recomputed from its match log.
 
-    Example: [bold]arena leaderboard --board default --json[/]
+    Example: [bold]arena leaderboard --board default --json[/], or [bold]--html leaderboard.html[/]
     """
     from arena.leaderboard import Board, board_path, scenario_table
+    from arena.report import write_board_html
 
     try:
         if not board_path(board).is_file():
@@ -359,6 +365,8 @@ def leaderboard_command(
         scenarios = [s for s in store.scenarios() if scenario is None or s["name"] == scenario]
         if scenario is not None and not scenarios:
             fail(unknown_message("scenario", scenario, [s["name"] for s in store.scenarios()]))
+        if html is not None:
+            errors.print(f"page written to {write_board_html(store, html)}")
         if not (as_json or as_csv):
             _print_tables(store, scenarios)
             return
@@ -405,6 +413,54 @@ def submit_command(
         fail(str(error))
     if not submission.scenarios:
         console.print(f"no scenario on board {board!r} plays its envs yet; it will join those that do")
+
+
+@app.command("serve")
+def serve_command(
+    board: BoardOption = "default",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")] = 8000,
+    refresh: Annotated[int, typer.Option(min=1, help="Seconds between the page's reloads.")] = 5,
+) -> None:
+    """Serve a board's leaderboard page on localhost, rebuilt from the match log on every request, and
+    reloading itself: leave it open while a tournament runs.
+
+    Example: [bold]arena serve --board default --port 8000[/]
+    """
+    import http.server
+    import tempfile
+
+    from arena.leaderboard import Board, board_path
+    from arena.report import render_board
+
+    try:
+        if not board_path(board).is_file():
+            fail(f"no board {board!r} at {board_path(board)}; run a tournament first")
+    except ValueError as error:
+        fail(str(error))
+    plot_dir = Path(tempfile.mkdtemp(prefix="arena-serve-"))
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path not in ("/", "/index.html"):
+                self.send_error(404)
+                return
+            with Board(board) as store:
+                body = render_board(store, plot_dir, refresh_s=refresh).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), Page) as server:
+        console.print(
+            f"serving board {board!r} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)"
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 bench_app = typer.Typer(

@@ -1,0 +1,56 @@
+"""Leaderboard plots (matplotlib, Agg): rating intervals of matches, return distributions of suites."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from arena.results import MatchResult
+
+
+def rating_intervals_png(rows: list[dict], path: Path, title: str) -> Path:
+    """Each agent's rating with its 95 % interval, best on top; unbounded ends are drawn to the axis edge."""
+    rows = list(reversed(rows))
+    finite = [v for row in rows for v in (row["low"], row["high"]) if v is not None]
+    left, right = (min(finite), max(finite)) if finite else (900.0, 1100.0)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2))
+    for y, row in enumerate(rows):
+        low = row["low"] if row["low"] is not None else left
+        high = row["high"] if row["high"] is not None else right
+        ax.plot([low, high], [y, y], color="tab:blue", linewidth=3, solid_capstyle="butt")
+        ax.plot(row["rating"], y, "o", color="black")
+    ax.set_yticks(range(len(rows)), [row["agent"] for row in rows])
+    ax.set_xlabel("rating (Bradley–Terry, Elo scale) with 95 % bootstrap interval")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def return_distributions_png(results: list[MatchResult], path: Path, title: str) -> Path:
+    """Per env, a box plot of each agent's episode returns."""
+    by_env: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for result in results:
+        for p in result.participants:
+            by_env[result.env_id][p.agent].append(p.score)
+    envs = sorted(by_env)
+    fig, axes = plt.subplots(1, len(envs), figsize=(4.5 * len(envs), 3.6), squeeze=False)
+    for ax, env_id in zip(axes[0], envs, strict=True):
+        agents = sorted(by_env[env_id])
+        ax.boxplot([by_env[env_id][a] for a in agents], tick_labels=agents, vert=False)
+        ax.set_title(env_id, fontsize=9)
+        ax.set_xlabel("episode return")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

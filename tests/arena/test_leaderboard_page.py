@@ -1,0 +1,138 @@
+"""The HTML leaderboard: self-contained, escaped, and showing the ranking in a real browser."""
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from arena.leaderboard import Board
+from arena.report import render_board, write_board_html
+from arena.results import MatchResult, Participant, Status
+from arena.scenario import load_scenario
+from arena.tournament import run_tournament
+
+SCENARIO = """
+[scenario]
+name = "page"
+kind = "match"
+env = "werewolf"
+games_per_pairing = 12
+
+[[agents]]
+name = "random"
+[[agents]]
+name = "werewolf/scripted"
+label = "scripted"
+"""
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def played_board(tmp_path):
+    path = tmp_path / "page.toml"
+    path.write_text(SCENARIO)
+    with Board("page", root=tmp_path) as board:
+        run_tournament(load_scenario(path), board)
+        yield board
+
+
+def agent_rows(page: str) -> list[str]:
+    return re.findall(r'<tr class="agent-row"><td>\d+</td><td class="name">([^<]*)</td>', page)
+
+
+def test_the_page_is_self_contained_and_writes_its_plot(played_board, tmp_path):
+    out = write_board_html(played_board, tmp_path / "site" / "index.html")
+    page = out.read_text()
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert "data:image/png;base64," in page
+    assert (tmp_path / "site" / "page-ratings.png").stat().st_size > 1000
+    assert agent_rows(page) == ["scripted", "random"]
+
+
+def test_names_and_reasons_from_submissions_are_escaped(tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    with Board("evil", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        for i in range(4):
+            board.record(
+                MatchResult(
+                    f"m{i}",
+                    "h",
+                    "game",
+                    i,
+                    (
+                        Participant(evil, "p0", "p0", 1, 0.0, Status.ERROR, evil),
+                        Participant("fine", "p1", "p1", 0, 1.0),
+                    ),
+                )
+            )
+        page = render_board(board, tmp_path)
+    assert evil not in page and html.escape(evil) in page
+
+
+def test_a_headless_browser_shows_the_agents_in_rank_order(played_board, tmp_path):
+    """The scripted player beats the random one over 12 role-balanced games; the rendered DOM must list them
+    in that order."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    out = write_board_html(played_board, tmp_path / "site" / "index.html")
+    result = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert agent_rows(result.stdout) == ["scripted", "random"]
+    assert "Match history" in result.stdout
+
+
+def test_tournaments_write_the_page_next_to_the_board(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from arena.cli import app
+
+    monkeypatch.setenv("PG_ARENA_HOME", str(tmp_path))
+    path = tmp_path / "page.toml"
+    path.write_text(SCENARIO.replace("games_per_pairing = 12", "games_per_pairing = 2"))
+    result = CliRunner().invoke(app, ["tournament", str(path), "--board", "b"])
+    assert result.exit_code == 0, result.output
+    assert Path(tmp_path / "b" / "leaderboard.html").is_file()
+
+
+def test_serve_answers_on_localhost_with_a_self_refreshing_page(played_board, tmp_path):
+    """`arena serve` on port 0 picks a free loopback port; the page it serves reloads itself every 2 s."""
+    env = {**os.environ, "PG_ARENA_HOME": str(tmp_path)}
+    code = "from arena.cli import app; app()"
+    server = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--board", "page", "--port", "0", "--refresh", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            page = response.read().decode()
+        assert '<meta http-equiv="refresh" content="2">' in page
+        assert agent_rows(page) == ["scripted", "random"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
