@@ -221,35 +221,39 @@ def tournament_command(
         bool, typer.Option("--resume/--no-resume", help="Skip matches already on the board (the default).")
     ] = True,
 ) -> None:
-    """Play a scenario, store every match on a leaderboard, and print the ranked table.
+    """Play a scenario (or each scenario of a collection file), store every match on a leaderboard, and print
+    the ranked tables; JSON, CSV and an HTML page are written next to the board.
 
     Matches already stored are skipped, so a tournament that was killed resumes where it stopped.
 
     Example: [bold]arena tournament scenarios/quickstart.toml --board default --workers 2[/]
     """
     from arena.leaderboard import Board
-    from arena.scenario import ScenarioError, load_scenario
+    from arena.scenario import ScenarioError, load_scenarios
 
     try:
-        scenario = load_scenario(scenario_file)
+        scenarios = load_scenarios(scenario_file)
     except ScenarioError as error:
         fail(str(error))
     if backend not in ("local", "ray"):
         fail(f"--backend {backend!r} is not allowed; use 'local' or 'ray'")
+    played = stored = forfeits = 0
     try:
         with Board(board) as store:
-            if not resume and store.match_ids(scenario.hash):
-                fail(
-                    f"board {board!r} already has matches of {scenario.name!r}; resume or pick another board"
-                )
-            summary = _run_with_progress(scenario, store, workers, backend)
-            _print_tables(store, [s for s in store.scenarios() if s["hash"] == scenario.hash])
+            for scenario in scenarios:
+                if not resume and store.match_ids(scenario.hash):
+                    fail(f"board {board!r} already has matches of {scenario.name!r}; resume or pick another")
+                summary = _run_with_progress(scenario, store, workers, backend)
+                played, stored = played + summary.played, stored + summary.already_stored
+                forfeits += summary.forfeits
+            hashes = {scenario.hash for scenario in scenarios}
+            _print_tables(store, [s for s in store.scenarios() if s["hash"] in hashes])
             written = _write_tables(store)
     except ValueError as error:
         fail(str(error))
     console.print(
-        f"{summary.played} matches played, {summary.already_stored} already on board {board!r}, "
-        f"{summary.forfeits} forfeits; tables written to {', '.join(map(str, written))}"
+        f"{played} matches played, {stored} already on board {board!r}, {forfeits} forfeits; "
+        f"tables written to {', '.join(map(str, written))}"
     )
 
 

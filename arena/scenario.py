@@ -90,7 +90,9 @@ class SuiteEnv(_Strict):
 
 
 class Header(_Strict):
-    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    name: str = Field(
+        min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)?$"
+    )
     kind: Literal["match", "suite"]
     seed: int = 0
     move_time_s: float = Field(default=5.0, gt=0, le=3600)
@@ -142,16 +144,66 @@ class Scenario(BaseModel):
         return self.header.kind
 
 
+class Collection(_Strict):
+    """A file that plays other scenario files, shortened: ``[collection]`` with ``name``, ``include`` (paths
+    relative to the file) and optional ``games_per_pairing`` (match scenarios), ``episodes`` and
+    ``max_episode_steps`` (task suites). Each included scenario is renamed ``<collection>/<name>``."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    include: list[str] = Field(min_length=1)
+    games_per_pairing: int | None = Field(default=None, ge=2, le=100_000)
+    episodes: int | None = Field(default=None, ge=1, le=100_000)
+    max_episode_steps: int | None = Field(default=None, ge=1, le=10_000_000)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and hash a scenario file; every problem raises ScenarioError naming file and field."""
     path = Path(path)
+    return parse_scenario(_read(path), source=str(path), base=path.parent)
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """The scenarios of a file: itself, or for a ``[collection]`` file each included scenario, shortened."""
+    path = Path(path)
+    data = _read(path)
+    if "collection" not in data:
+        return [parse_scenario(data, source=str(path), base=path.parent)]
+    if set(data) != {"collection"}:
+        raise ScenarioError(f"{path}: a collection file holds only a [collection] table")
+    try:
+        collection = Collection.model_validate(data["collection"])
+    except ValidationError as error:
+        problems = "; ".join(_describe({**e, "loc": ("collection", *e["loc"])}) for e in error.errors())
+        raise ScenarioError(f"{path}: {problems}") from None
+    return [_shortened(collection, path.parent / include) for include in collection.include]
+
+
+def _shortened(collection: Collection, path: Path) -> Scenario:
+    data = _read(path)
+    header = dict(data.get("scenario", {}))
+    header["name"] = f"{collection.name}/{header.get('name', path.stem)}"
+    if header.get("kind") == "match" and collection.games_per_pairing:
+        header["games_per_pairing"] = collection.games_per_pairing
+    if header.get("kind") == "suite":
+        if collection.episodes:
+            header["episodes"] = collection.episodes
+        envs = []
+        for env in data.get("envs", []):
+            env = {**env, "episodes": None}
+            if collection.max_episode_steps:
+                env["kwargs"] = {**env.get("kwargs", {}), "max_episode_steps": collection.max_episode_steps}
+            envs.append(env)
+        data = {**data, "envs": envs}
+    return parse_scenario({**data, "scenario": header}, source=str(path), base=path.parent)
+
+
+def _read(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
-    return parse_scenario(data, source=str(path), base=path.parent)
 
 
 def parse_scenario(data: dict[str, Any], *, source: str, base: Path) -> Scenario:

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from arena.scenario import ScenarioError, load_scenario
+from arena.scenario import ScenarioError, load_scenario, load_scenarios
 
 SUITE = """
 [scenario]
@@ -151,3 +151,34 @@ def test_missing_file_and_bad_toml_are_reported(tmp_path):
         load_scenario(tmp_path / "nope.toml")
     with pytest.raises(ScenarioError, match="not valid TOML"):
         load_scenario(write(tmp_path, "[scenario\n"))
+
+
+def test_a_collection_shortens_and_renames_each_included_scenario(tmp_path):
+    write(tmp_path, SUITE, "cartpole.toml")
+    path = write(
+        tmp_path,
+        '[collection]\nname = "quick"\ninclude = ["cartpole.toml"]\nepisodes = 1\nmax_episode_steps = 20\n',
+        "quick.toml",
+    )
+    (scenario,) = load_scenarios(path)
+    assert scenario.name == "quick/cartpole" and scenario.header.episodes == 1
+    assert scenario.spec.envs[0].kwargs == {"max_episode_steps": 20}
+    assert scenario.hash != load_scenario(tmp_path / "cartpole.toml").hash
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[collection]\nname = "q"\ninclude = []\n', "field 'collection.include': List should have at least"),
+        ('[collection]\nname = "q"\ninclude = ["missing.toml"]\n', "missing.toml: no such scenario file"),
+        ('[collection]\nname = "q"\ninclude = ["a.toml"]\n[scenario]\n', "holds only a [collection] table"),
+        (
+            '[collection]\nname = "q"\ninclude = ["a.toml"]\nrounds = 2\n',
+            "field 'collection.rounds': is not a",
+        ),
+    ],
+)
+def test_bad_collections_name_the_problem(tmp_path, text, message):
+    with pytest.raises(ScenarioError) as raised:
+        load_scenarios(write(tmp_path, text, "c.toml"))
+    assert message in str(raised.value)

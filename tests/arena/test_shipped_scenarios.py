@@ -5,14 +5,33 @@ from pathlib import Path
 import pytest
 
 from arena.leaderboard import Board, scenario_table
-from arena.scenario import load_scenario, parse_scenario
+from arena.scenario import load_scenario, load_scenarios, parse_scenario
 from arena.tournament import run_tournament
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ALL = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
+COLLECTIONS = [p for p in ALL if "collection" in tomllib.loads(p.read_text())]
+SCENARIOS = [p for p in ALL if p not in COLLECTIONS]
 
 
-def test_the_project_ships_scenarios():
+def test_the_project_ships_scenarios_and_a_quickstart_over_several_domains():
     assert {p.stem for p in SCENARIOS} >= {"werewolf", "motor"}
+    quickstart = load_scenarios(ALL[0].parent / "quickstart.toml")
+    assert {s.name for s in quickstart} >= {"quickstart/werewolf", "quickstart/motor"}
+
+
+@pytest.mark.parametrize("path", COLLECTIONS, ids=lambda p: p.stem)
+def test_collections_run_and_rank_every_agent_of_every_included_scenario(path, tmp_path):
+    with Board("collection", root=tmp_path) as board:
+        for scenario in load_scenarios(path):
+            summary = run_tournament(scenario, board)
+            assert summary.played == summary.scheduled > 0 and summary.forfeits == 0
+            stored = next(s for s in board.scenarios() if s["hash"] == scenario.hash)
+            assert {row["agent"] for row in scenario_table(board, stored)} == set(scenario.labels)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
