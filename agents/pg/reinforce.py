@@ -3,7 +3,7 @@
 The policy gradient uses Monte-Carlo returns ``G_t`` minus the critic's ``V(s_t)``; the critic regresses on
 ``G_t``. Returns are cut at episode ends; only where an episode is truncated (time limit, or the end of the
 rollout) is the tail bootstrapped with the critic, since fixed-length rollouts cannot wait for every
-episode to finish. One gradient step (Adam) per rollout; advantages are normalised.
+episode to finish. One gradient step (Adam) per rollout of 8 envs x 64 steps; advantages are normalised.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from agents.pg.trainer import Learner, LearnerConfig, learn_with
 @dataclass
 class ReinforceConfig(LearnerConfig):
     num_envs: int = 8
-    num_steps: int = 256
+    num_steps: int = 64
     learning_rate: float = 1e-3
     anneal_lr: bool = False
     norm_adv: bool = True

@@ -4,7 +4,8 @@ In one run: our PPO on the id's batched env (torch tensors on the device, no num
 the env has a torch ``vector_entry_point``) and SB3's PPO on 8 copies of the single env in a
 ``DummyVecEnv``, both for ``steps`` env steps with the same PPO hyperparameters per env step (rollout
 length, epochs, minibatches per update, learning rate, gamma, lambda, clip, entropy). Measured: training
-steps per second and the training wall time until the return (mean of the last 100 episodes) first reaches
+steps per second (both with the same torch intra-op threads) and the training wall time until the
+return (mean of the last 100 episodes) first reaches
 the threshold. Printed with the ratios and the device; written to ``pg_<env>.json`` and a learning-curve
 ``pg_<env>.png`` in ``out_dir``.
 """
@@ -139,6 +140,7 @@ def _sb3(env_id: str, setting: dict, steps: int, device: torch.device, seed: int
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     import envs  # noqa: F401  (registers our ids)
+    from agents.pg.trainer import torch_threads
 
     shared = setting["ppo"]
     env = make_vec_env(
@@ -180,7 +182,8 @@ def _sb3(env_id: str, setting: dict, steps: int, device: torch.device, seed: int
             return True
 
     start = time.perf_counter()
-    model.learn(total_timesteps=steps, callback=Curve())
+    with torch_threads(None):  # the same intra-op threads as ours
+        model.learn(total_timesteps=steps, callback=Curve())
     wall = time.perf_counter() - start
     env.close()
     return _summary(curve, wall, model.num_timesteps, setting["threshold"], SB3_ENVS)
@@ -225,6 +228,7 @@ def _plot(results: dict, path: Path) -> None:
         axis.set_xlabel(xlabel)
         axis.set_ylabel("mean return (last 100 episodes)")
         axis.legend()
+    axes[1].set_xscale("log")
     fig.suptitle(f"PPO on {results['env_id']} ({results['device_name']})")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

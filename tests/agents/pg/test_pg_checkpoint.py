@@ -113,3 +113,19 @@ def test_config_fields_are_validated_up_front():
         Learner(
             "ppo", ppo.update, "CartPole-v1", ppo.PPOConfig(**SMALL), total_steps=10, seed=0, device="cpu"
         )
+
+
+def test_box_policy_checkpoint_loads_and_acts_within_the_bounds(tmp_path):
+    config = ppo.PPOConfig(**SMALL, action_bound="tanh", normalize_obs=True)
+    trained = ppo.learn(
+        "Pendulum-v1", total_steps=128, seed=0, device="cpu", config=config, out=tmp_path / "box"
+    )
+    loaded = load_agent(tmp_path / "box")
+    space = gym.make("Pendulum-v1").action_space
+    observations = np.random.default_rng(1).normal(size=(20, 3)).astype(np.float32)
+    trained.reset(seed=2)
+    loaded.reset(seed=2)
+    for obs in observations:
+        action = loaded.act(obs, {})
+        assert space.contains(action)
+        np.testing.assert_array_equal(action, trained.act(obs, {}))
