@@ -1,0 +1,34 @@
+"""Tool-use question answering over a generated multi-hop corpus (needs ``bm25s``, the ``text`` extra).
+
+Ids (both take the keyword arguments of :class:`envs.search.env.SearchQAEnv`):
+
+* ``arena/SearchQA-v0``: the structured interface (``Dict`` observation, masked ``Discrete`` tool calls over
+  the items seen so far), for small policies and Stable-Baselines3.
+* ``arena/SearchQAText-v0``: the text interface (transcript in, tool call string out), as ReAct and
+  Search-R1. Stable-Baselines3 cannot train on it: its ``check_env`` requires array observations.
+"""
+
+from envs import register_single
+
+_ENTRY = "envs.search.env:SearchQAEnv"
+
+register_single(
+    "arena/SearchQA-v0",
+    _ENTRY,
+    domain="search",
+    summary="Multi-hop questions over a generated corpus: search/open/answer over seen items (structured).",
+    action_kind="Discrete",
+    observation_kind="Dict",
+    max_episode_steps=64,
+    kwargs={"interface": "structured"},
+)
+register_single(
+    "arena/SearchQAText-v0",
+    _ENTRY,
+    domain="search",
+    summary="Multi-hop questions over a generated corpus: tool calls as text (search, open, lookup, ...).",
+    action_kind="Text",
+    observation_kind="Text",
+    max_episode_steps=64,
+    kwargs={"interface": "text"},
+)
