@@ -24,3 +24,63 @@ register_agent(
     domain="werewolf",
     summary="A language model plays Werewolf: model=<str -> str>, or base_url= and model_name= (OpenAI API).",
 )
+
+register_agent(
+    "inventory/base_stock",
+    "agents.baselines.inventory:base_stock",
+    domain="inventory",
+    summary="Order up to a base-stock level on the inventory position; optimal level by default (level=, cap=).",
+)
+
+register_agent(
+    "inventory/lost_sales_dp",
+    "agents.baselines.inventory:lost_sales_optimal",
+    domain="inventory",
+    summary="Exact optimal lost-sales policy of a Poisson single store (relative value iteration, L <= 4).",
+)
+
+register_agent(
+    "inventory/newsvendor",
+    "agents.baselines.inventory:newsvendor",
+    domain="inventory",
+    summary="Myopic newsvendor order-up-to ignoring the lead time: optimal at L = 0, a weak reference otherwise.",
+)
+
+for _name, _class, _summary in (
+    ("random", "RandomScheduler", "A uniformly random legal node."),
+    ("round_robin", "RoundRobin", "Nodes in turn, skipping illegal ones."),
+    ("weighted_random", "WeightedRandom", "A random legal node, probability proportional to speed x cores."),
+    ("jsq", "JoinShortestQueue", "Join the shortest queue: the node with the fewest tasks assigned."),
+    ("least_loaded", "LeastLoaded", "The node with the least work left per unit of capacity."),
+    ("least_work_left", "LeastWorkLeft", "The node with the least work left (M/G/c central queue on equals)."),
+    ("sed", "ShortestExpectedDelay", "Shortest expected delay: min (tasks + 1) / (speed x cores)."),
+    ("mct", "MinimumCompletionTime", "Minimum completion time (earliest finish) from queue and transfer."),
+    ("min_min", "MinMin", "Min-min batch mapping of each job's tasks (MCT for single tasks)."),
+    ("max_min", "MaxMin", "Max-min batch mapping of each job's tasks (MCT for single tasks)."),
+    ("edf", "EarliestDeadlineFirst", "Earliest finish assuming earliest-deadline-first node queues."),
+    ("sjf", "ShortestJobFirst", "Earliest finish assuming shortest-job-first node queues."),
+    ("heft", "HEFT", "HEFT for DAG jobs: upward-rank order, earliest-finish node."),
+    ("aco", "AntColony", "Online ant colony: pheromone on task kind x node, heuristic 1 / completion."),
+):
+    register_agent(f"iot/{_name}", f"agents.baselines.iot:{_class}", domain="iot", summary=_summary)
+
+register_agent(
+    "search/oracle",
+    "agents.baselines.search:oracle",
+    domain="search",
+    summary="Follows the gold chain of documents through the search tools: h searches, then the answer.",
+)
+
+register_agent(
+    "search/retrieve_once",
+    "agents.baselines.search:retrieve_once",
+    domain="search",
+    summary="Searches the question text once and answers from the top result.",
+)
+
+register_agent(
+    "search/random",
+    "agents.baselines.search:random_searcher",
+    domain="search",
+    summary="Random legal tool calls (structured) or random tools on random transcript words (text).",
+)
