@@ -165,7 +165,8 @@ class Learner:
         return self.config.num_envs * self.config.num_steps
 
     def train(self, steps: int | None = None) -> list[dict[str, float]]:
-        """Train for ``steps`` more env steps (default: up to ``total_steps``); returns the new log rows."""
+        """Train for ``steps`` more env steps (default: up to ``total_steps``), in whole updates (rounded
+        down); returns the new log rows."""
         target = self.total_steps if steps is None else self.global_step + steps
         first_row = len(self.logger.rows)
         with torch_threads(self.config.torch_threads):

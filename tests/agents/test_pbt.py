@@ -8,6 +8,8 @@ lr gets both, and PBT can discover the decay. Each member averages 512 independe
 noise (sqrt(2 / 512) = 6 % of E[x^2]) is far below the margins asserted.
 """
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,14 @@ def test_learner_member_sets_the_optimiser_learning_rate_and_copies_weights():
     second.set_state(first.get_state())
     for a, b in zip(first.learner.policy.parameters(), second.learner.policy.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_ray_backend_gives_the_same_result_as_the_local_one():
+    """Members are built and trained inside Ray actors; with the same seeds the search is identical."""
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # test modules are not importable in workers
+    budget = dict(population=4, rounds=4, steps_per_round=20, seed=3)
+    local = population_based_training(NoisySGD, SPACE, **budget)
+    remote = population_based_training(NoisySGD, SPACE, backend="ray", **budget)
+    assert remote.history == local.history
