@@ -54,6 +54,7 @@ class Node:
         self.running: dict[int, tuple[float, float]] = {}  # task id -> (start s, finish s)
         self.assigned = 0  # dispatched here and not finished (moving, queued or running)
         self.unstarted_work = 0.0  # work units of assigned tasks not yet started
+        self.queued_work = 0.0  # work units waiting in the queue
         self.busy_core_s = 0.0  # core-seconds of finished service
         self.state, self.awake_at_s, self.idle_epoch = AWAKE, 0.0, 0
         self.power_w, self.energy_j, self.power_since_s = spec.idle_w, 0.0, 0.0
@@ -84,7 +85,7 @@ class Node:
         if not self.queue:
             return min(free)
         if self.cores == 1:
-            return free[0] + sum(t.size for _, _, t in self.queue) / self.speed
+            return free[0] + self.queued_work / self.speed
         heapq.heapify(free)
         for _, _, task in sorted(self.queue):
             heapq.heappush(free, heapq.heappop(free) + task.size / self.speed)
@@ -177,6 +178,7 @@ class Cluster:
             self.discipline
         ]
         heapq.heappush(node.queue, (key, self._join_order, task))
+        node.queued_work += task.size
         self._join_order += 1
         if node.state == ASLEEP:
             self._wake(node)
@@ -202,7 +204,7 @@ class Cluster:
         self.sla_misses += now > task.deadline_s
         self.recent.append(task)
         if node.queue:  # before any successor joins, so that none overtakes the queue
-            self._start(node, heapq.heappop(node.queue)[2])
+            self._start(node, self._pop(node))
         elif not node.running and self.power_down is not None:
             node.idle_epoch += 1
             epoch = node.idle_epoch
@@ -231,7 +233,13 @@ class Cluster:
         node.state = AWAKE
         node.idle_epoch += 1
         while node.queue and len(node.running) < node.cores:
-            self._start(node, heapq.heappop(node.queue)[2])
+            self._start(node, self._pop(node))
+
+    @staticmethod
+    def _pop(node: Node) -> Task:
+        task = heapq.heappop(node.queue)[2]
+        node.queued_work = node.queued_work - task.size if node.queue else 0.0  # no rounding drift when empty
+        return task
 
     # -- clock -----------------------------------------------------------------------------------------------
     def run_until(self, time_s: float) -> None:
