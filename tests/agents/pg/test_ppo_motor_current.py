@@ -6,7 +6,7 @@ current by up to 316 A in one 0.1 ms step, so a learnt state-feedback policy can
 almost at once, while the PI controller (tuned by the symmetrical optimum) needs several steps and
 overshoots. Measured with these settings: after 131k steps the deterministic policy scored -4.7 and -9.8
 (seeds 0, 1), after 262k steps -1.8 and -2.5; over the same 16 episodes PI scores -14.2 and random play
--9,685. The test trains 197k steps and requires a return above PI's, measured here on the same episode count
+-9,685. The test trains 131k steps and requires a return above PI's, measured here on the same episode count
 (PI's per-episode returns spread from -30 to -7, a standard error of ~1.5 on the mean of 16).
 """
 
@@ -51,7 +51,7 @@ def test_ppo_current_control_beats_the_pi_baseline():
         torch_threads=1,
     )
     learner = Learner(
-        "ppo", ppo.update, ENV_ID, config, total_steps=196_608, seed=0, device="cpu", env_kwargs=ENV_KWARGS
+        "ppo", ppo.update, ENV_ID, config, total_steps=131_072, seed=0, device="cpu", env_kwargs=ENV_KWARGS
     )
     assert type(learner.env.env).__name__ == "MotorVectorEnv"  # trained on the batched torch simulator
     learner.train()
