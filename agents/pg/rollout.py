@@ -129,10 +129,10 @@ class TorchVectorEnv:
         done = terminated | truncated
         valid = ~self._prev_done if self.mode is AutoresetMode.NEXT_STEP else torch.ones_like(done)
         final_obs = None
-        if self.mode is AutoresetMode.SAME_STEP and bool(done.any()):
-            if "final_obs" not in info:
-                raise ValueError("info: a SAME_STEP vector env must give 'final_obs' where an episode ends")
+        if self.mode is AutoresetMode.SAME_STEP and "final_obs" in info:
             final_obs = self._final_obs(info, obs)
+        elif self.mode is AutoresetMode.SAME_STEP and bool(done.any()):
+            raise ValueError("info: a SAME_STEP vector env must give 'final_obs' where an episode ends")
         elif self.mode is AutoresetMode.DISABLED and bool(done.any()):
             final_obs = obs
             reset_obs, reset_info = self.env.reset(options={"reset_mask": done.cpu().numpy()})
@@ -238,7 +238,8 @@ def collect(
         )
         rollout.valid[t] = step.valid
         rollout.episode_returns[t], rollout.episode_lengths[t] = step.episode_return, step.episode_length
-        if env.mode is not AutoresetMode.NEXT_STEP and bool(step.truncated.any()):
+        # On a GPU, valuing every final observation is cheaper than a device sync to find the truncated ones.
+        if step.final_obs is not None and (step.obs.is_cuda or bool(step.truncated.any())):
             rollout.next_values[t] = policy.value(step.final_obs)
         obs, mask = step.obs, step.action_mask
     following = torch.cat([rollout.values[1:], policy.value(obs)[None]])
