@@ -84,3 +84,10 @@ register_agent(
     domain="search",
     summary="Random legal tool calls (structured) or random tools on random transcript words (text).",
 )
+
+register_agent(
+    "iot/pg_aco",
+    "agents.iot.pg_aco:pg_aco",
+    domain="iot",
+    summary="A trained PG scheduler (agent_dir=...) whose choices ant-colony pheromone refines.",
+)

@@ -1,0 +1,1 @@
+"""Learnt IoT schedulers: masked PPO from the policy-gradient core, and its hybrid with ant colonies."""
