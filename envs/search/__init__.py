@@ -1,6 +1,7 @@
 """Tool-use question answering over a generated multi-hop corpus (needs ``bm25s``, the ``text`` extra).
 
-Ids (both take the keyword arguments of :class:`envs.search.env.SearchQAEnv`):
+Ids (both take the keyword arguments of :class:`envs.search.env.SearchQAEnv`; ``gym.make_vec`` gives
+:class:`envs.search.vector_env.SearchQAVectorEnv`):
 
 * ``arena/SearchQA-v0``: the structured interface (``Dict`` observation, masked ``Discrete`` tool calls over
   the items seen so far), for small policies and Stable-Baselines3.
@@ -11,6 +12,7 @@ Ids (both take the keyword arguments of :class:`envs.search.env.SearchQAEnv`):
 from envs import register_single
 
 _ENTRY = "envs.search.env:SearchQAEnv"
+_VECTOR_ENTRY = "envs.search.vector_env:SearchQAVectorEnv"
 
 register_single(
     "arena/SearchQA-v0",
@@ -20,6 +22,7 @@ register_single(
     action_kind="Discrete",
     observation_kind="Dict",
     max_episode_steps=64,
+    vector_entry_point=_VECTOR_ENTRY,
     kwargs={"interface": "structured"},
 )
 register_single(
@@ -30,5 +33,6 @@ register_single(
     action_kind="Text",
     observation_kind="Text",
     max_episode_steps=64,
+    vector_entry_point=_VECTOR_ENTRY,
     kwargs={"interface": "text"},
 )

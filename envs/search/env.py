@@ -184,7 +184,7 @@ class SearchQAEnv(gym.Env):
         if tool is None:
             result, reward = f"Invalid action. {_HELP}", self.invalid_penalty
         elif tool == "search":
-            result, reward = self._search(argument), -self.search_cost
+            result, reward = self._search(argument), 0.0 - self.search_cost
         elif tool == "open":
             result = self._open(argument)
         elif tool == "lookup":

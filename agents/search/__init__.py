@@ -1,0 +1,1 @@
+"""Trainable players of the search env: a pointer policy (structured interface) and GRPO-family learners."""
