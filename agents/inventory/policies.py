@@ -1,0 +1,108 @@
+"""Deterministic inventory policies: state -> one order quantity per edge, differentiable in their weights.
+
+Both read the simulator's :class:`~envs.inventory.simulator.State` (on-hand and pipeline per node), divide
+quantities by the mean store demand, and multiply each edge's softplus output by the mean demand its target
+node serves, so orders start near one period's demand wherever they go. Neither enforces feasibility
+itself: the simulator scales what a node is asked to ship to its stock, differentiably (see
+:mod:`envs.inventory.simulator`).
+
+* :class:`MLPPolicy`: a fully connected net on the flat observation; its size grows with the network.
+* :class:`GNNPolicy`: message passing over the supply graph with torch-geometric (edge updates from their
+  end nodes, node updates from their incoming and outgoing edges, a few rounds), one output per edge from
+  the edge's final embedding. Its weights are shared by all nodes and edges, so it has the same parameters
+  for 3 stores or 20, which is what makes it data-efficient.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional
+from torch_geometric.nn import MessagePassing
+
+from agents.nets import mlp
+from envs.inventory.graph import graph_arrays
+from envs.inventory.simulator import InventorySimulator, State
+
+
+def _scale(simulator: InventorySimulator) -> float:
+    means = simulator.network.demand_mean
+    return max(sum(means) / len(means), 1e-6)
+
+
+def _edge_scale(simulator: InventorySimulator) -> torch.Tensor:
+    """(edges,) the mean demand per period served by each edge's target node."""
+    targets = torch.tensor([d for _, d in simulator.network.edges])
+    return simulator.served_mean.cpu()[targets].to(torch.float32).clamp_min(1e-6)
+
+
+class MLPPolicy(nn.Module):
+    """Orders = softplus(MLP(observation / scale)) x the mean demand each edge's target serves."""
+
+    def __init__(
+        self, simulator: InventorySimulator, hidden=(64, 64), generator: torch.Generator | None = None
+    ):
+        super().__init__()
+        self.scale = _scale(simulator)
+        self.register_buffer("edge_scale", _edge_scale(simulator))
+        self.net = mlp(
+            simulator.observation_size, simulator.num_edges, hidden, activation="elu", generator=generator
+        )
+
+    def forward(self, simulator: InventorySimulator, state: State) -> torch.Tensor:
+        obs = simulator.observation(state).to(torch.float32) / self.scale
+        return functional.softplus(self.net(obs)) * self.edge_scale
+
+
+class _EdgeNodeLayer(MessagePassing):
+    """One round: each edge's embedding from its two ends and itself; each node's from itself and the sums
+    of its incoming and outgoing edges (residual updates)."""
+
+    def __init__(self, width: int, generator: torch.Generator | None):
+        super().__init__(aggr="add")
+        self.edge_mlp = mlp(3 * width, width, (width,), activation="elu", generator=generator)
+        self.node_mlp = mlp(3 * width, width, (width,), activation="elu", generator=generator)
+
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, e: torch.Tensor):
+        src, dst = edge_index
+        e = e + self.edge_mlp(torch.cat([h[src], h[dst], e], dim=1))
+        incoming = self.propagate(edge_index, edge_message=e, size=(h.shape[0], h.shape[0]))
+        outgoing = self.propagate(edge_index.flip(0), edge_message=e, size=(h.shape[0], h.shape[0]))
+        return h + self.node_mlp(torch.cat([h, incoming, outgoing], dim=1)), e
+
+    def message(self, edge_message: torch.Tensor) -> torch.Tensor:
+        return edge_message
+
+
+class GNNPolicy(nn.Module):
+    """Message passing over the supply graph; orders = softplus(readout(edge embedding)) x the mean demand
+    each edge's target serves."""
+
+    def __init__(
+        self,
+        simulator: InventorySimulator,
+        width: int = 32,
+        rounds: int = 2,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.register_buffer("edge_scale", _edge_scale(simulator))
+        x, _, edge_attr = graph_arrays(simulator, simulator.initial_state(1))
+        self.node_in = mlp(x.shape[2], width, (width,), activation="elu", generator=generator)
+        self.edge_in = mlp(edge_attr.shape[1], width, (width,), activation="elu", generator=generator)
+        self.layers = nn.ModuleList(_EdgeNodeLayer(width, generator) for _ in range(rounds))
+        self.readout = mlp(width, 1, (width,), activation="elu", generator=generator)
+        self._batched: dict[int, torch.Tensor] = {}
+
+    def forward(self, simulator: InventorySimulator, state: State) -> torch.Tensor:
+        x, edges, edge_attr = graph_arrays(simulator, state)
+        batch, nodes, _ = x.shape
+        edge_index = self._batched.get(batch)
+        if edge_index is None:  # the batch's graphs side by side, node ids offset per scenario
+            offsets = torch.arange(batch, device=edges.device)[:, None, None] * nodes
+            edge_index = self._batched[batch] = (edges[None] + offsets).permute(1, 0, 2).reshape(2, -1)
+        h = self.node_in(x.reshape(batch * nodes, -1).to(torch.float32))
+        e = self.edge_in(edge_attr.to(torch.float32)).repeat(batch, 1)
+        for layer in self.layers:
+            h, e = layer(h, edge_index, e)
+        return functional.softplus(self.readout(e)).reshape(batch, -1) * self.edge_scale

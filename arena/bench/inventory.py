@@ -1,0 +1,256 @@
+"""``arena bench inventory``: HDPO against REINFORCE and PPO, GNN against MLP, and simulator throughput.
+
+On one setting (a single store, Poisson(5) demand, lead time 2, h = 1, p = 9, backlog; the optimum is the
+base-stock level 20 at 7.1230 per period) it measures
+
+* HDPO's wall time until its policy's cost is within 1 % of the optimum (checked on fresh test scenarios);
+* the gap REINFORCE and PPO (the PG core, on the batched env) reach in the same wall time;
+* the simulator's throughput in scenario-periods per second at several batch sizes on the device;
+* (``gnn_stores``) the data-efficiency comparison: GNN and MLP policies trained by HDPO on one warehouse and
+  N stores from the same few training scenarios, costs on fresh test scenarios, against the installation
+  base-stock heuristic.
+
+Writes ``inventory.json`` and ``inventory_hdpo.png`` (dev cost against wall time) to ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from arena.bench.motor import device_name
+
+SETTING = {"demand": "poisson", "demand_mean": 5.0, "lead_time": 2, "holding_cost": 1.0, "underage_cost": 9.0}
+
+
+def optimal_cost(setting: dict[str, Any]) -> float:
+    """The known optimum of a single-store setting: base-stock (backlog) or the lost-sales DP."""
+    from agents.baselines.inventory import base_stock_poisson, lost_sales_dp
+
+    args = (setting["demand_mean"], setting["lead_time"], setting["holding_cost"], setting["underage_cost"])
+    if setting.get("lost_sales"):
+        return lost_sales_dp(*args).cost
+    return base_stock_poisson(*args)[1]
+
+
+def simulator_throughput(device: torch.device, batch_sizes=(1, 256, 4096, 65536), periods: int = 200) -> dict:
+    """Scenario-periods per second of the simulator stepping base-stock orders (no gradient), per batch."""
+    from envs.inventory.simulator import make_simulator
+
+    simulator = make_simulator(**SETTING, device=device)
+    generator = torch.Generator(device=device).manual_seed(0)
+    rates = {}
+    for n in batch_sizes:
+        steps = max(20, min(periods, 2_000_000 // n))
+        demand = simulator.sample_demand(n, steps, generator)
+        state = simulator.initial_state(n)
+        with torch.no_grad():
+            _sync(device)
+            start = time.perf_counter()
+            for t in range(steps):
+                orders = (20.0 - simulator.inventory_position(state)).clamp_min(0.0)
+                state, _, _ = simulator.step(state, orders, demand[:, t])
+            _sync(device)
+        rates[str(n)] = n * steps / (time.perf_counter() - start)
+    return rates
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def hdpo_time_to_gap(
+    setting: dict[str, Any], gap: float = 0.01, budget_s: float = 120.0, seed: int = 0
+) -> dict:
+    """Train HDPO in 10-step pieces until the test cost is within ``gap`` of the optimum (or the budget)."""
+    from agents.inventory.hdpo import HDPOConfig, evaluate_cost, train_hdpo
+
+    optimum = optimal_cost(setting)
+    config = HDPOConfig(batch=256, steps=10_000, eval_every=10, dev_scenarios=512, patience=10_000)
+    config.time_budget_s = budget_s
+    result = train_hdpo(setting, config, seed=seed, target_cost=optimum * (1 + gap / 2))
+    test = evaluate_cost(result.policy, setting)
+    return {
+        "optimal_cost": optimum,
+        "test_cost": test,
+        "gap": test / optimum - 1,
+        "wall_time_s": result.wall_time_s,
+        "steps": result.steps,
+        "log": result.log,
+    }
+
+
+def pg_gap_at_budget(algo: str, setting: dict[str, Any], budget_s: float, seed: int = 0) -> dict:
+    """Train ``algo`` (reinforce, ppo) from the PG core on the batched env for ``budget_s`` seconds of
+    training; the gap of its deterministic policy (the Gaussian's mean) on fresh test scenarios."""
+    from agents.inventory.hdpo import evaluate_cost
+    from agents.pg import ppo, reinforce
+    from agents.pg.trainer import Learner
+
+    module = {"reinforce": reinforce, "ppo": ppo}[algo]
+    config = (
+        reinforce.ReinforceConfig(num_envs=64, num_steps=50, normalize_obs=True, learning_rate=3e-3)
+        if algo == "reinforce"
+        else ppo.PPOConfig.continuous(num_envs=64, num_steps=50, num_minibatches=8, normalize_obs=True)
+    )
+    config.anneal_lr = False
+    learner = Learner(
+        algo,
+        module.update,
+        "arena/InventorySingleStore-v0",
+        config,
+        total_steps=10**9,
+        seed=seed,
+        device="cpu",
+        env_kwargs=setting,
+    )
+    try:
+        while learner.train_time_s < budget_s:
+            learner.train(learner.steps_per_update)
+        policy = learner.policy
+
+        def act(simulator, state):
+            obs = simulator.observation(state).to(torch.float32)
+            return policy.action.to_env(policy.distribution(obs).mode())
+
+        test = evaluate_cost(act, setting)
+    finally:
+        learner.close()
+    optimum = optimal_cost(setting)
+    return {
+        "test_cost": test,
+        "gap": test / optimum - 1,
+        "env_steps": learner.global_step,
+        "wall_time_s": budget_s,
+    }
+
+
+def gnn_vs_mlp(
+    num_stores: int,
+    *,
+    train_scenarios: int = 16,
+    steps: int = 300,
+    seed: int = 0,
+    test_scenarios: int = 2048,
+) -> dict[str, float]:
+    """Costs per period on fresh test scenarios of GNN and MLP policies trained by HDPO on the same
+    ``train_scenarios`` demand paths of one warehouse and ``num_stores`` lost-sales stores (means 3 to 7), and
+    of the installation base-stock heuristic."""
+    from agents.baselines.inventory import installation_levels
+    from agents.inventory.hdpo import HDPOConfig, evaluate_cost, train_hdpo
+    from envs.inventory.simulator import make_simulator
+
+    means = [3.0 + 4.0 * i / max(num_stores - 1, 1) for i in range(num_stores)]
+    setting = {
+        "topology": "warehouse_stores",
+        "num_stores": num_stores,
+        "demand": "normal",
+        "demand_mean": means,
+        "demand_std": [0.4 * m for m in means],
+        "lead_time": 2,
+        "warehouse_lead_time": 2,
+        "underage_cost": 9.0,
+        "lost_sales": True,
+    }
+    costs: dict[str, float] = {}
+    for policy in ("gnn", "mlp"):
+        config = HDPOConfig(
+            policy=policy,
+            train_scenarios=train_scenarios,
+            dev_scenarios=train_scenarios,
+            steps=steps,
+            eval_every=10,
+            patience=10,
+        )
+        result = train_hdpo(setting, config, seed=seed)
+        costs[policy] = evaluate_cost(result.policy, setting, scenarios=test_scenarios)
+    simulator = make_simulator(**setting)
+    levels = torch.tensor(installation_levels(simulator.problem())[0])
+    targets = torch.tensor([d for _, d in simulator.network.edges])
+
+    def base_stock(sim, state):
+        return (levels - sim.inventory_position(state)).clamp_min(0.0)[:, targets]
+
+    costs["base_stock"] = evaluate_cost(base_stock, setting, scenarios=test_scenarios)
+    return costs
+
+
+def run_inventory_bench(
+    device: str = "auto",
+    budget_s: float = 60.0,
+    gnn_stores=(3, 10, 20),
+    out_dir: Path = Path("results/bench"),
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """Measure and print the tables; write inventory.json and inventory_hdpo.png to ``out_dir``."""
+    from envs.inventory.vector_env import resolve_device
+
+    if budget_s <= 0:
+        raise ValueError(f"budget_s={budget_s} must be > 0")
+    console = console or Console()
+    torch_device = resolve_device(device)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    hdpo = hdpo_time_to_gap(SETTING, budget_s=budget_s)
+    results: dict[str, Any] = {
+        "device": str(torch_device),
+        "device_name": device_name(torch_device),
+        "cpu": device_name(torch.device("cpu")),
+        "setting": SETTING,
+        "hdpo": hdpo,
+        "pg": {algo: pg_gap_at_budget(algo, SETTING, hdpo["wall_time_s"]) for algo in ("reinforce", "ppo")},
+        "throughput_scenario_periods_per_s": simulator_throughput(torch_device),
+        "gnn_vs_mlp": {str(n): gnn_vs_mlp(n) for n in gnn_stores},
+    }
+    _plot(hdpo["log"], results["hdpo"]["optimal_cost"], out_dir / "inventory_hdpo.png")
+    (out_dir / "inventory.json").write_text(json.dumps(results, indent=2))
+    _print(console, results)
+    return results
+
+
+def _plot(log: list[dict], optimum: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.plot([r["time_s"] for r in log], [r["dev_cost"] for r in log], label="HDPO dev cost")
+    axes.axhline(optimum, color="black", linestyle="--", label="optimum (base-stock)")
+    axes.axhline(optimum * 1.01, color="grey", linestyle=":", label="1 % gap")
+    axes.set_xlabel("wall time (s)")
+    axes.set_ylabel("cost per period")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _print(console: Console, results: dict[str, Any]) -> None:
+    hdpo, pg = results["hdpo"], results["pg"]
+    table = Table(title=f"Inventory learners on {results['cpu']} (single store, Poisson, L = 2, p = 9)")
+    for column in ("learner", "wall time (s)", "test cost", "gap"):
+        table.add_column(column, justify="right")
+    table.add_row("HDPO", f"{hdpo['wall_time_s']:.1f}", f"{hdpo['test_cost']:.4f}", f"{hdpo['gap']:.2%}")
+    for algo, row in pg.items():
+        table.add_row(algo, f"{row['wall_time_s']:.1f}", f"{row['test_cost']:.4f}", f"{row['gap']:.2%}")
+    console.print(table)
+    rates = Table(title=f"Simulator throughput on {results['device_name']} ({results['device']})")
+    rates.add_column("batch", justify="right")
+    rates.add_column("scenario-periods/s", justify="right")
+    for n, rate in results["throughput_scenario_periods_per_s"].items():
+        rates.add_row(n, f"{rate:,.0f}")
+    console.print(rates)
+    gnn = Table(title="One warehouse + N stores, HDPO from 16 training scenarios: test cost per period")
+    for column in ("N", "GNN", "MLP", "base-stock heuristic"):
+        gnn.add_column(column, justify="right")
+    for n, row in results["gnn_vs_mlp"].items():
+        gnn.add_row(n, f"{row['gnn']:.3f}", f"{row['mlp']:.3f}", f"{row['base_stock']:.3f}")
+    console.print(gnn)
