@@ -10,8 +10,10 @@ An agent package is a directory with an ``agent.toml``::
     [kwargs]                            # optional keyword arguments for the factory
     hidden = 64
 
-The factory is called as ``factory(spaces: EnvSpaces, **kwargs)`` and returns an :class:`Agent`; it finds its
-weights next to its own module file.
+The factory is called as ``factory(spaces: EnvSpaces, **kwargs)`` and returns an :class:`Agent`. A factory in
+the package's own files finds its weights next to its module file; a factory from an installed module (as
+trained agents use, e.g. ``agents.pg.policy:load``) that takes an ``agent_dir`` argument gets the package
+directory there, so the package can be copied or moved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib.util
+import inspect
 import re
 import sys
 from dataclasses import dataclass, field
@@ -159,10 +162,12 @@ def load_agent(directory: str | Path, env: gym.Env | EnvSpaces | None = None, **
     """
     directory = Path(directory).resolve()
     manifest = read_manifest(directory)
-    factory = _import_factory(directory, manifest.entry_point)
+    factory, installed = _import_factory(directory, manifest.entry_point)
     if env is None:
         env = _spaces_of_registered(manifest.envs[0], directory)
-    agent = factory(EnvSpaces.of(env), **{**manifest.kwargs, **kwargs})
+    wants_dir = installed and "agent_dir" in inspect.signature(factory).parameters
+    located = {"agent_dir": str(directory)} if wants_dir else {}
+    agent = factory(EnvSpaces.of(env), **{**manifest.kwargs, **located, **kwargs})
     if not isinstance(agent, Agent):
         raise AgentPackageError(
             f"{directory / MANIFEST}: field 'entry_point': {manifest.entry_point} returned "
@@ -187,7 +192,8 @@ def _spaces_of_registered(env_id: str, directory: Path) -> EnvSpaces:
 
 
 def _import_factory(directory: Path, entry_point: str):
-    """Import ``module:factory`` from a module file in ``directory`` (privately named), else an installed one.
+    """Import ``module:factory`` from a module file in ``directory`` (privately named), else an installed one;
+    returns the factory and whether it came from an installed module.
 
     Trained agents saved by our learners point at an installed module (e.g. ``agents.pg.policy:load``);
     submitted agents ship their module in the directory.
@@ -220,4 +226,4 @@ def _import_factory(directory: Path, entry_point: str):
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise AgentPackageError(f"{where}: {module_name!r} has no callable {factory_name!r}")
-    return factory
+    return factory, source is None

@@ -67,7 +67,6 @@ def save(model, directory: str | Path, *, env_id: str, name: str | None = None) 
                 f'weights = "{MODEL}"',
                 "",
                 "[kwargs]",
-                f"agent_dir = {json.dumps(str(directory))}",
                 f"algo = {json.dumps(algo)}",
                 "deterministic = true",
                 "",

@@ -179,7 +179,6 @@ def save(
             f'weights = "{WEIGHTS}"',
             "",
             "[kwargs]",
-            f"agent_dir = {json.dumps(str(directory))}",
             "deterministic = false",
             "",
         ]

@@ -2,6 +2,7 @@
 ``arena.training`` trains and evaluates through agent packages."""
 
 import csv
+import shutil
 
 import gymnasium as gym
 import numpy as np
@@ -45,13 +46,14 @@ def test_checkpoint_loads_as_agent_acting_like_the_trained_policy(tmp_path):
         config=ppo.PPOConfig(**SMALL),
         out=tmp_path / "run",
     )
-    loaded = load_agent(tmp_path / "run")
+    shutil.move(tmp_path / "run", tmp_path / "moved")  # a package keeps working wherever it is copied
+    loaded = load_agent(tmp_path / "moved")
     assert isinstance(loaded, Agent)
     observations = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
     trained.reset(seed=5)
     loaded.reset(seed=5)
     assert [trained.act(o, {}) for o in observations] == [loaded.act(o, {}) for o in observations]
-    with (tmp_path / "run" / "progress.csv").open() as file:
+    with (tmp_path / "moved" / "progress.csv").open() as file:
         columns = next(csv.reader(file))
     for name in (
         "charts/episodic_return",
