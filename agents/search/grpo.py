@@ -24,6 +24,15 @@ The estimators (from :mod:`agents.pg.estimators`, plus :mod:`agents.search.empg`
 
 Logged per update (names as in the papers' code): ``charts/em``, ``charts/num_searches``,
 ``losses/policy_loss``, ``losses/entropy``, ``losses/approx_kl``, ``losses/clipfrac``.
+
+Measured (``arena bench search``; defaults: 60 updates x 16 questions x 8 answers = 7,680 episodes, about
+20,000 env steps, 10-13 CPU seconds per run on one core of an AMD EPYC), held-out 1-2 hop EM (sampled play)
+from 0.00-0.03 to, for seeds 0/1/2: GRPO 1.00/0.98/0.99, Dr. GRPO 1.00/0.98/0.98, RLOO 1.00/0.98/0.99,
+SAN 1.00/0.98/0.99, SPO 1.00/0.99/0.98, EMPG 0.99/0.98/0.98; searches on held-out 2-hop questions from
+0.84-1.36 to 2.00 (SPO seed 1: 3.00, one search too many). All reach the same end; they differ in speed.
+Mean training EM over the 60 updates: SAN 0.660/0.675/0.648 beats GRPO 0.620/0.626/0.604 on every seed
+(training EM first >= 0.9 at update 31/33/31 against 33/36/37); Dr. GRPO 0.625, RLOO 0.625, SPO 0.566 and
+EMPG 0.529 on average.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 Measured in one run, on one CPU core: env steps/s of the structured and text interfaces under random play
 (``search/random``; only ``env.step`` is timed, best of three windows), BM25 queries/s over the held-out
 question texts (best of three windows), and for each estimator and seed a training run of
-:func:`agents.search.grpo.learn` on 1-2 hop questions (its CPU seconds, held-out exact match and searches on
-2-hop questions before and after, and its learning curve). Writes ``search.json`` and ``search_learning.png``
-(training exact match and searches per update, mean over seeds with the min-max band) to out_dir.
+:func:`agents.search.grpo.learn` on 1-2 hop questions: its CPU seconds, held-out exact match and searches on
+2-hop questions before and after, its learning curve and the curve's mean (a measure of learning speed).
+Writes ``search.json`` and ``search_learning.png`` (training exact match and searches per update, mean over
+seeds with the min-max band) to out_dir.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def learning_runs(estimators, seeds, updates: int) -> dict[str, list[dict[str, A
                 "initial": history["initial"],
                 "final": history["final"],
                 "curve_em": [row["charts/em"] for row in history["updates"]],
+                "mean_training_em": float(np.mean([row["charts/em"] for row in history["updates"]])),
                 "curve_searches": [row["charts/num_searches"] for row in history["updates"]],
             }
         )
@@ -150,6 +152,7 @@ def _print(console: Console, results: dict[str, Any]) -> None:
         "held-out EM before",
         "after (per seed)",
         "2-hop searches after",
+        "mean training EM",
         "CPU s/run",
     ):
         learning.add_column(column, justify="left" if column == "estimator" else "right")
@@ -159,6 +162,7 @@ def _print(console: Console, results: dict[str, Any]) -> None:
             f"{np.mean([r['initial']['sampled/em'] for r in runs]):.2f}",
             " ".join(f"{r['final']['sampled/em']:.2f}" for r in runs),
             " ".join(f"{r['final']['sampled/searches_2hop']:.2f}" for r in runs),
+            " ".join(f"{r['mean_training_em']:.3f}" for r in runs),
             f"{np.mean([r['cpu_s'] for r in runs]):.0f}",
         )
     console.print(learning)
