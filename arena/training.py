@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+
+from arena.episodes import play_episodes, summarize
 
 ALGORITHMS = ("ppo", "a2c", "reinforce")
 
@@ -68,43 +69,25 @@ def evaluate(
 
     The env is made with ``env_kwargs``, or else with those the agent was trained with when it was trained
     on ``env_id``. ``deterministic`` overrides the package's own setting (for agents whose factory takes
-    it, as ours and the SB3 adapter's do). Returns the mean, std, min and max return, the mean length and
-    every return.
+    it, as ours and the SB3 adapter's do). Returns :func:`arena.episodes.summarize`'s statistics.
     """
     import envs  # noqa: F401  (registers our ids)
     from agents.base import load_agent
 
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
     if env_kwargs is None:
         env_kwargs = _trained_env_kwargs(Path(agent_dir), env_id)
     env = gym.make(env_id, **env_kwargs)
     try:
         overrides = {} if deterministic is None else {"deterministic": deterministic}
         agent = load_agent(agent_dir, env=env, **overrides)
-        returns, lengths = [], []
-        for episode in range(episodes):
-            obs, info = env.reset(seed=seed + episode)
-            agent.reset(seed=seed + episode)
-            total, length, done = 0.0, 0, False
-            while not done:
-                obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
-                total, length, done = total + float(reward), length + 1, terminated or truncated
-            returns.append(total)
-            lengths.append(length)
+        results = play_episodes(env, agent, episodes=episodes, seed=seed)
     finally:
         env.close()
     return {
         "agent": getattr(agent, "name", str(agent_dir)),
         "env_id": env_id,
-        "episodes": episodes,
         "seed": seed,
-        "mean_return": statistics.fmean(returns),
-        "std_return": statistics.pstdev(returns),
-        "min_return": min(returns),
-        "max_return": max(returns),
-        "mean_length": statistics.fmean(lengths),
-        "returns": returns,
+        **summarize(results),
     }
 
 

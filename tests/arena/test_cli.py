@@ -124,3 +124,32 @@ def test_bad_input_gives_one_line_naming_it_and_exit_code_2(args, message):
 def test_play_refuses_a_multi_agent_game(registered_test_envs):
     result = runner.invoke(app, ["play", registered_test_envs["pennies"]])
     assert result.exit_code == 2 and "is a multi-agent game" in result.stderr
+
+
+def test_train_then_eval_round_trip_through_an_agent_package(tmp_path):
+    run = tmp_path / "run"
+    trained = runner.invoke(
+        app, ["train", "ppo", "CartPole-v1", "--steps", "512", "--device", "cpu", "--out", str(run)]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert (run / "agent.toml").is_file() and (run / "policy.pt").is_file()
+    evaluated = runner.invoke(app, ["eval", str(run), "CartPole-v1", "--episodes", "3", "--seed", "5"])
+    assert evaluated.exit_code == 0, evaluated.output
+    summary = json.loads((run / "eval-CartPole-v1-seed5.json").read_text())
+    assert summary["episodes"] == 3 and [e["seed"] for e in summary["per_episode"]] == [5, 6, 7]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "pp", "CartPole-v1"], "error: unknown algorithm 'pp'; closest: ppo"),
+        (["train", "ppo", "CartPol-v1"], "error: unknown env id 'CartPol-v1'"),
+        (["eval", "nowhere", "CartPole-v1"], "error: "),
+    ],
+)
+def test_train_and_eval_refuse_bad_input_in_one_line(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stderr.startswith(message), result.output
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    if args[0] == "eval":
+        assert "nowhere/agent.toml: no agent.toml" in result.stderr

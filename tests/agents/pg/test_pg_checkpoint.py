@@ -91,10 +91,11 @@ def test_train_writes_a_package_that_evaluate_plays_reproducibly(tmp_path):
     )
     first = evaluate(out, "CartPole-v1", episodes=3, seed=11)
     again = evaluate(out, "CartPole-v1", episodes=3, seed=11)
-    assert first["returns"] == again["returns"] and first["episodes"] == 3
-    assert first["mean_return"] == pytest.approx(sum(first["returns"]) / 3)
+    returns = [episode["episode_return"] for episode in first["per_episode"]]
+    assert first["per_episode"] == again["per_episode"] and first["episodes"] == 3
+    assert first["return_mean"] == pytest.approx(sum(returns) / 3)
     # CartPole pays 1 per step: each return is an episode length between 8 and 500 steps.
-    assert all(8 <= r <= 500 for r in first["returns"])
+    assert all(8 <= r <= 500 for r in returns)
 
 
 def test_unknown_algorithm_and_hyperparameter_are_rejected_by_name(tmp_path):
