@@ -55,6 +55,8 @@ def test_checkpoint_loads_as_agent_acting_like_the_trained_policy(tmp_path):
     assert [trained.act(o, {}) for o in observations] == [loaded.act(o, {}) for o in observations]
     with (tmp_path / "moved" / "progress.csv").open() as file:
         columns = next(csv.reader(file))
+    events = list((tmp_path / "moved" / "tb").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0  # the same scalars for TensorBoard (a dev dependency)
     for name in (
         "charts/episodic_return",
         "charts/SPS",
