@@ -96,9 +96,13 @@ def pg_gap_at_budget(algo: str, setting: dict[str, Any], budget_s: float, seed: 
 
     module = {"reinforce": reinforce, "ppo": ppo}[algo]
     config = (
-        reinforce.ReinforceConfig(num_envs=64, num_steps=50, normalize_obs=True, learning_rate=3e-3)
+        reinforce.ReinforceConfig(
+            num_envs=64, num_steps=50, normalize_obs=True, learning_rate=3e-3, action_bound="tanh"
+        )
         if algo == "reinforce"
-        else ppo.PPOConfig.continuous(num_envs=64, num_steps=50, num_minibatches=8, normalize_obs=True)
+        else ppo.PPOConfig.continuous(
+            num_envs=64, num_steps=50, num_minibatches=8, normalize_obs=True, action_bound="tanh"
+        )
     )
     config.anneal_lr = False
     learner = Learner(
