@@ -7,6 +7,11 @@ from envs._core import conformance
 
 SINGLE = [r.id for r in envs.list_envs(kind="single")]
 MULTI = [r.id for r in envs.list_envs(kind="multi")]
+# Stable-Baselines3 supports no Text spaces (its checker requires array observations), so envs with a text
+# interface (observation or action a string, for language agents) are left out of its check only.
+SB3_CHECKABLE = [
+    r.id for r in envs.list_envs(kind="single") if "Text" not in (r.action_kind, r.observation_kind)
+]
 
 
 @pytest.mark.parametrize("env_id", SINGLE)
@@ -14,7 +19,7 @@ def test_single_agent_env_passes_gymnasium_env_checker(env_id):
     conformance.check_gymnasium_api(env_id)
 
 
-@pytest.mark.parametrize("env_id", SINGLE)
+@pytest.mark.parametrize("env_id", SB3_CHECKABLE)
 def test_single_agent_env_passes_stable_baselines3_env_checker(env_id):
     conformance.check_sb3_api(env_id)
 
