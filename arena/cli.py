@@ -585,6 +585,23 @@ def bench_pg_command(
         fail(str(error))
 
 
+@bench_app.command("search")
+def bench_search_command(
+    seeds: Annotated[int, typer.Option(min=1, help="Training seeds per estimator.")] = 3,
+    updates: Annotated[int, typer.Option(min=1, help="Policy updates per training run.")] = 60,
+    steps: Annotated[int, typer.Option(min=100, help="Env steps timed per interface.")] = 6000,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Search QA: env steps/s (text and structured), BM25 queries/s, and the learning curves of GRPO,
+    Dr. GRPO, RLOO, SAN, SPO and EMPG side by side.
+
+    Example: [bold]arena bench search --seeds 3[/]
+    """
+    from arena.bench.search import run_search_bench
+
+    run_search_bench(seeds=tuple(range(seeds)), updates=updates, steps=steps, out_dir=out, console=console)
+
+
 @bench_app.command("werewolf")
 def bench_werewolf_command(
     games: Annotated[int, typer.Option(min=1, help="Games per agent kind.")] = 200,
