@@ -602,6 +602,22 @@ def bench_search_command(
     run_search_bench(seeds=tuple(range(seeds)), updates=updates, steps=steps, out_dir=out, console=console)
 
 
+@bench_app.command("inventory")
+def bench_inventory_command(
+    device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
+    budget: Annotated[float, typer.Option(min=1.0, help="Training seconds for each learner.")] = 60.0,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Inventory: wall time to a 1 % optimality gap for HDPO against REINFORCE and PPO on the same setting,
+    GNN vs MLP policies on warehouse + N stores, and the simulator's scenario-periods/s.
+
+    Example: [bold]arena bench inventory --budget 60[/]
+    """
+    from arena.bench.inventory import run_inventory_bench
+
+    run_inventory_bench(device=device, budget_s=budget, out_dir=out, console=console)
+
+
 @bench_app.command("werewolf")
 def bench_werewolf_command(
     games: Annotated[int, typer.Option(min=1, help="Games per agent kind.")] = 200,
