@@ -38,6 +38,7 @@ class MatchSpec:
     multi_agent: bool
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    task: str = ""  # a suite entry's name in results and tables (default: env_id)
 
 
 def match_id(scenario_hash: str, env_id: str, roster: list[str], seed: int) -> str:
@@ -53,7 +54,7 @@ def play(spec: MatchSpec) -> MatchResult:
     return MatchResult(
         match_id=spec.match_id,
         scenario=spec.scenario,
-        env_id=spec.env_id,
+        env_id=spec.task or spec.env_id,
         seed=spec.seed,
         participants=tuple(participants),
         duration_s=time.perf_counter() - start,

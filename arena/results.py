@@ -40,7 +40,10 @@ class Participant:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """A finished match (multi-agent game) or episode (task suite): its id, the participants and timings."""
+    """A finished match (multi-agent game) or episode (task suite): its id, the participants and timings.
+
+    ``env_id`` is the game's id, or a suite entry's task name (its env id unless the suite names it).
+    """
 
     match_id: str
     scenario: str

@@ -87,6 +87,21 @@ class SuiteEnv(_Strict):
     id: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
     episodes: int | None = Field(default=None, ge=1, le=100_000)
+    label: str | None = Field(default=None, min_length=1, max_length=120)  # the task's name in tables
+
+
+def task_labels(envs: list[SuiteEnv]) -> list[str]:
+    """Each suite entry's name in tables: its label, else its env id, with the kwargs when the id repeats."""
+    repeated = {e.id for e in envs if sum(other.id == e.id for other in envs) > 1}
+    return [
+        e.label
+        or (
+            f"{e.id} ({', '.join(f'{k}={v}' for k, v in sorted(e.kwargs.items()))})"
+            if e.id in repeated
+            else e.id
+        )
+        for e in envs
+    ]
 
 
 class Header(_Strict):
@@ -295,6 +310,12 @@ def _check_envs(spec: ScenarioFile, source: str) -> None:
                 singles = [r.id for r in envs.list_envs(kind="single")] + list(gym.registry)
                 raise ScenarioError(
                     f"{source}: field 'envs.{i}.id': {unknown_message('single-agent env', entry.id, singles)}"
+                )
+        labels = task_labels(spec.envs)
+        for i, label in enumerate(labels):
+            if label in labels[:i]:
+                raise ScenarioError(
+                    f"{source}: field 'envs.{i}.label': {label!r} names two entries; give a label"
                 )
 
 

@@ -22,7 +22,7 @@ from arena.leaderboard import Board
 from arena.match import MatchSpec, match_id, play
 from arena.results import MatchResult, Status
 from arena.sandbox import AgentRef, Limits
-from arena.scenario import Scenario
+from arena.scenario import Scenario, task_labels
 
 BACKENDS = ("local", "ray")
 
@@ -50,13 +50,16 @@ def _limits(scenario: Scenario) -> Limits:
 def suite_schedule(scenario: Scenario) -> list[MatchSpec]:
     """Every agent on every env of a task suite, episodes seeded seed, seed + 1, ..."""
     header, refs, specs = scenario.header, agent_refs(scenario), []
-    for env in scenario.spec.envs:
+    for env, task in zip(scenario.spec.envs, task_labels(scenario.spec.envs), strict=True):
         for label, ref in refs.items():
             for k in range(env.episodes or header.episodes):
                 seed = header.seed + k
                 mid = match_id(scenario.hash, f"{env.id}{sorted(env.kwargs.items())}", [label], seed)
-                limits = _limits(scenario)
-                specs.append(MatchSpec(mid, scenario.hash, env.id, (ref,), seed, False, env.kwargs, limits))
+                specs.append(
+                    MatchSpec(
+                        mid, scenario.hash, env.id, (ref,), seed, False, env.kwargs, _limits(scenario), task
+                    )
+                )
     return specs
 
 

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from arena.scenario import ScenarioError, load_scenario, load_scenarios
+from arena.scenario import ScenarioError, load_scenario, load_scenarios, task_labels
 
 SUITE = """
 [scenario]
@@ -182,3 +182,21 @@ def test_bad_collections_name_the_problem(tmp_path, text, message):
     with pytest.raises(ScenarioError) as raised:
         load_scenarios(write(tmp_path, text, "c.toml"))
     assert message in str(raised.value)
+
+
+def test_suite_entries_of_one_env_id_get_distinct_task_names(tmp_path):
+    twice = SUITE.replace(
+        '[[envs]]\nid = "CartPole-v1"\n',
+        '[[envs]]\nid = "CartPole-v1"\nkwargs = { max_episode_steps = 50 }\n'
+        '[[envs]]\nid = "CartPole-v1"\nkwargs = { max_episode_steps = 200 }\n'
+        '[[envs]]\nid = "Acrobot-v1"\nlabel = "swing-up"\n',
+    )
+    scenario = load_scenario(write(tmp_path, twice))
+    assert task_labels(scenario.spec.envs) == [
+        "CartPole-v1 (max_episode_steps=50)",
+        "CartPole-v1 (max_episode_steps=200)",
+        "swing-up",
+    ]
+    clash = twice.replace('label = "swing-up"', 'label = "CartPole-v1 (max_episode_steps=50)"')
+    with pytest.raises(ScenarioError, match=r"field 'envs.2.label': .* names two entries"):
+        load_scenario(write(tmp_path, clash, "clash.toml"))
