@@ -380,7 +380,7 @@ def _print_tables(store, scenarios: list[dict]) -> None:
         else:
             env_ids = sorted({r["env_id"] for r in rows} - {"overall"})
             table.add_column("rank", justify="right")
-            table.add_column("agent")
+            table.add_column("agent", min_width=max(len(r["agent"]) for r in rows))
             table.add_column("overall [95% CI]", justify="right", no_wrap=True)
             for env_id in env_ids:  # normalised score per env; details in the JSON/CSV
                 table.add_column(env_id.removeprefix("arena/"), justify="right")

@@ -178,10 +178,18 @@ def _problem(spaces: EnvSpaces) -> dict[str, Any]:
 
 class _OrderUpTo:
     """Orders along each edge what its target node lacks of its level: ``max(0, S - inventory position)``,
-    split evenly over the node's incoming edges, optionally capped per order."""
+    split evenly over the node's incoming edges, optionally capped per order, and never above what the action
+    space allows (its ``high``, the env's order capacity)."""
 
-    def __init__(self, name: str, problem: dict[str, Any], levels: list[float], cap: float | None = None):
-        self.name, self.problem, self.cap = name, problem, cap
+    def __init__(
+        self,
+        name: str,
+        problem: dict[str, Any],
+        levels: list[float],
+        high: np.ndarray,
+        cap: float | None = None,
+    ):
+        self.name, self.problem, self.cap, self.high = name, problem, cap, np.asarray(high, dtype=np.float64)
         self.levels = np.asarray(levels, dtype=np.float64)
         n, lead = len(problem["nodes"]), problem["max_lead_time"]
         self._n, self._lead = n, lead
@@ -198,7 +206,7 @@ class _OrderUpTo:
         orders = np.maximum(self.levels - position, 0.0)[self._targets] * self._share
         if self.cap is not None:
             orders = np.minimum(orders, self.cap)
-        return orders.astype(np.float32)
+        return np.minimum(orders, self.high).astype(np.float32)
 
 
 def installation_levels(problem: dict[str, Any]) -> tuple[list[float], float | None]:
@@ -268,7 +276,7 @@ def base_stock(spaces: EnvSpaces, level: float | list[float] | None = None, cap:
             cost = base_stock_cost_normal(
                 levels[0], *args, problem["holding_cost"][i], problem["underage_cost"][0]
             )
-    agent = _OrderUpTo("inventory/base_stock", problem, levels, cap)
+    agent = _OrderUpTo("inventory/base_stock", problem, levels, spaces.action_space.high, cap)
     agent.expected_cost = cost if cap is None else None
     return agent
 
@@ -279,7 +287,7 @@ def newsvendor(spaces: EnvSpaces):
     problem = _problem(spaces)
     myopic = {**problem, "lead_time": [0] * len(problem["nodes"])}
     levels, _ = installation_levels(myopic)
-    agent = _OrderUpTo("inventory/newsvendor", problem, levels)
+    agent = _OrderUpTo("inventory/newsvendor", problem, levels, spaces.action_space.high)
     agent.expected_cost = None
     return agent
 
