@@ -132,3 +132,19 @@ def test_newsvendor_agent_ignores_lead_time_and_costs_more_than_base_stock():
         costs[name] = total / 200
     assert agents.make("inventory/newsvendor", env).levels[0] == stats.poisson(5).ppf(0.9)
     assert costs["inventory/newsvendor"] > 2 * costs["inventory/base_stock"]
+
+
+@pytest.mark.parametrize("name", ["inventory/base_stock", "inventory/newsvendor"])
+@pytest.mark.parametrize("env_id", ["arena/InventoryWarehouseStores-v0", "arena/InventoryNetwork-v0"])
+def test_order_up_to_baselines_stay_inside_the_action_space(name, env_id):
+    """An order above the capacity is an invalid action (a forfeit in the arena), however far below its level
+    a node has fallen."""
+    env = gym.make(env_id, max_episode_steps=60)
+    agent = agents.make(name, env)
+    observation, info = env.reset(seed=3)
+    done = False
+    while not done:
+        action = agent.act(observation, info)
+        assert env.action_space.contains(action), action
+        observation, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
