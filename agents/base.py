@@ -191,6 +191,29 @@ def _spaces_of_registered(env_id: str, directory: Path) -> EnvSpaces:
         env.close()
 
 
+def _exec_private(directory: Path, module_name: str, source: Path):
+    """Run an agent package's module under a private name, its directory first on the path for its own
+    helper modules, which are then dropped from ``sys.modules`` so that another package's helpers of the same
+    name load from that package (the module keeps its references to them)."""
+    private_name = f"_arena_agent_{abs(hash(str(directory))):x}_{module_name.replace('.', '_')}"
+    spec = importlib.util.spec_from_file_location(private_name, source)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[private_name] = module  # dataclasses and pickling look their module up there
+    before = set(sys.modules)
+    sys.path.insert(0, str(directory))
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(private_name, None)
+        raise
+    finally:
+        sys.path.remove(str(directory))
+        for name in set(sys.modules) - before:
+            if Path(getattr(sys.modules[name], "__file__", None) or "/").resolve().is_relative_to(directory):
+                del sys.modules[name]
+    return module
+
+
 def _import_factory(directory: Path, entry_point: str):
     """Import ``module:factory`` from a module file in ``directory`` (privately named), else an installed one;
     returns the factory and whether it came from an installed module.
@@ -207,14 +230,7 @@ def _import_factory(directory: Path, entry_point: str):
         if source is None:
             module = importlib.import_module(module_name)
         else:
-            private_name = f"_arena_agent_{abs(hash(str(directory))):x}_{module_name.replace('.', '_')}"
-            spec = importlib.util.spec_from_file_location(private_name, source)
-            module = importlib.util.module_from_spec(spec)
-            sys.path.insert(0, str(directory))  # so the agent's own sibling modules import
-            try:
-                spec.loader.exec_module(module)
-            finally:
-                sys.path.remove(str(directory))
+            module = _exec_private(directory, module_name, source)
     except ModuleNotFoundError as error:
         if source is None and error.name == module_name.split(".")[0]:
             raise AgentPackageError(

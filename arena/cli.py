@@ -390,7 +390,7 @@ def _print_tables(store, scenarios: list[dict]) -> None:
                 cells = [f"{score[(row['agent'], e)]['score']:.3f}" for e in env_ids]
                 interval = f"{row['score']:.3f} [{_bound(row['low'], 3)}, {_bound(row['high'], 3)}]"
                 table.add_row(str(rank), row["agent"], interval, *cells)
-        console.print(table if rows else f"{scenario['name']}: no matches stored yet")
+        console.print(table if rows else f"{scenario['name']}: no table yet (matches still to be played)")
 
 
 def _bound(value: float | None, decimals: int = 0) -> str:
@@ -532,7 +532,7 @@ def serve_command(
         def log_message(self, *args) -> None:
             pass
 
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), Page) as server:
+    with http.server.HTTPServer(("127.0.0.1", port), Page) as server:  # one request at a time (pyplot)
         console.print(
             f"serving board {board!r} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)"
         )
@@ -616,6 +616,26 @@ def bench_inventory_command(
     from arena.bench.inventory import run_inventory_bench
 
     run_inventory_bench(device=device, budget_s=budget, out_dir=out, console=console)
+
+
+@bench_app.command("iot")
+def bench_iot_command(
+    tasks: Annotated[int, typer.Option(min=10, help="Tasks per episode in the scheduler table.")] = 1000,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per scheduler and scenario.")] = 3,
+    decisions: Annotated[int, typer.Option(min=100, help="Decisions timed for decisions/s.")] = 30_000,
+    policy: Annotated[Path | None, typer.Option(help="A trained PG scheduler package to include.")] = None,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """IoT scheduling: decisions/s under a heuristic and the PG policy, every scheduler on the standard
+    scenarios (mean/p99 response, energy, SLA misses, utilisation) as CSV, and the energy-latency plot.
+
+    Example: [bold]arena bench iot --seeds 3[/]
+    """
+    from arena.bench.iot import run_iot_bench
+
+    run_iot_bench(
+        tasks=tasks, seeds=seeds, decisions=decisions, policy_dir=policy, out_dir=out, console=console
+    )
 
 
 @bench_app.command("werewolf")

@@ -202,9 +202,14 @@ def scenario_table(board: Board, scenario: dict) -> list[dict]:
         rows = bradley_terry(results)
     else:
         header = scenario["spec"]["scenario"]
-        rows = suite_scores(
-            _penalise_forfeits(results), low_ref=header["low_reference"], high_ref=header["high_reference"]
-        )
+        try:
+            rows = suite_scores(
+                _penalise_forfeits(results),
+                low_ref=header["low_reference"],
+                high_ref=header["high_reference"],
+            )
+        except ValueError:  # the references have not played every task yet (a suite in progress)
+            return []
     # Unbounded intervals (too few games) and undefined means become None: null in JSON, blank in CSV.
     return [
         {"scenario": scenario["name"], **{k: _finite_or_none(v) for k, v in asdict(row).items()}}

@@ -8,9 +8,9 @@ Seating. A game's roster lists its agents in side order. In a team game (every s
 order, so a mirrored game (roster reversed, same seed, same deal) swaps the sides exactly. Otherwise seat k
 goes to agent k mod n, so a mirrored game swaps the seats.
 
-Forfeits: when an agent fails (raises, times out, returns an invalid action, dies) the match ends there. The
-offender is ranked last with its status and reason; every other seat shares first place. Its score is the
-return it had collected so far.
+Forfeits: when an agent fails (raises, times out, returns an invalid action, dies) the match ends there.
+Every seat that agent plays is ranked last (the failing seat carries the status and reason); every other
+seat shares first place. Scores are the returns collected so far.
 """
 
 from __future__ import annotations
@@ -88,11 +88,10 @@ def _play_episode(spec: MatchSpec) -> list[Participant]:
 def _play_game(spec: MatchSpec) -> list[Participant]:
     env = envs.make_multi(spec.env_id, **spec.env_kwargs)
     env.reset(seed=spec.seed)
-    seating = seat_agents(
-        list(env.possible_agents), {s: env.infos[s].get("team") for s in env.possible_agents}, spec.roster
-    )
+    known_teams = {seat: env.infos[seat].get("team") for seat in env.possible_agents}
+    seating = seat_agents(list(env.possible_agents), known_teams, spec.roster)
     totals = {seat: 0.0 for seat, _ in seating}
-    teams = {seat: seat for seat, _ in seating}
+    teams = {seat: str(known_teams[seat] or seat) for seat, _ in seating}
     players: dict[str, Player] = {}
     offender: tuple[str, AgentFailure] | None = None
     try:
@@ -128,11 +127,11 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
         for player in players.values():
             player.close()
         env.close()
-    labels = dict(seating)
-    ranks = _forfeit_ranks(offender[0], totals) if offender else _team_ranks(totals, teams)
+    labels = {seat: ref.label for seat, ref in seating}
+    ranks = _forfeit_ranks(labels, labels[offender[0]]) if offender else _team_ranks(totals, teams)
     return [
         Participant(
-            agent=labels[seat].label,
+            agent=labels[seat],
             seat=seat,
             team=teams[seat],
             rank=ranks[seat],
@@ -164,5 +163,6 @@ def _team_ranks(totals: dict[str, float], teams: dict[str, str]) -> dict[str, in
     return {seat: order.index(team_score[team]) for seat, team in teams.items()}
 
 
-def _forfeit_ranks(offender: str, totals: dict[str, float]) -> dict[str, int]:
-    return {seat: int(seat == offender) for seat in totals}
+def _forfeit_ranks(labels: dict[str, str], offender: str) -> dict[str, int]:
+    """Every seat the offending agent plays ranks last; all other seats share first place."""
+    return {seat: int(label == offender) for seat, label in labels.items()}

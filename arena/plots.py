@@ -41,7 +41,7 @@ def return_distributions_png(results: list[MatchResult], path: Path, title: str)
     fig, axes = plt.subplots(1, len(envs), figsize=(4.5 * len(envs), 3.6), squeeze=False)
     for ax, env_id in zip(axes[0], envs, strict=True):
         agents = sorted(by_env[env_id])
-        ax.boxplot([by_env[env_id][a] for a in agents], tick_labels=agents, vert=False)
+        ax.boxplot([by_env[env_id][a] for a in agents], tick_labels=agents, orientation="horizontal")
         ax.set_title(env_id, fontsize=9)
         ax.set_xlabel("episode return")
     fig.suptitle(title)

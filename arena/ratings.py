@@ -99,12 +99,13 @@ def _check_log(results: Sequence[MatchResult]) -> list[MatchResult]:
                 )
             if not math.isfinite(p.score):
                 raise ValueError(f"score: {p.score!r} in match {result.match_id!r}; must be finite")
-        ok_ranks = [p.rank for p in result.participants if p.status is Status.OK]
         for p in result.participants:
-            if p.status is not Status.OK and ok_ranks and p.rank <= max(ok_ranks):
+            # The offender's other seats lose with it; every other agent's seats must rank better.
+            others = [q.rank for q in result.participants if q.status is Status.OK and q.agent != p.agent]
+            if p.status is not Status.OK and others and p.rank <= max(others):
                 raise ValueError(
                     f"rank: {p.agent!r} forfeited ({p.status.value}) in match {result.match_id!r} with rank "
-                    f"{p.rank}; a forfeit must rank worse than every participant that ended OK"
+                    f"{p.rank}; a forfeit must rank worse than every other agent's participants"
                 )
     return sorted(results, key=lambda r: r.match_id)
 

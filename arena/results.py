@@ -6,7 +6,7 @@ names and numbers, so they survive a crash and round-trip through SQLite and JSO
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -56,16 +56,3 @@ class MatchResult:
     @property
     def forfeited(self) -> bool:
         return any(p.status is not Status.OK for p in self.participants)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for p in data["participants"]:
-            p["status"] = p["status"].value
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MatchResult:
-        participants = tuple(
-            Participant(**{**p, "status": Status(p["status"])}) for p in data["participants"]
-        )
-        return cls(**{**data, "participants": participants})

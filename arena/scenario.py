@@ -136,6 +136,7 @@ class Scenario(BaseModel):
 
     The hash covers what defines a match (the [scenario] table and the envs), not the roster: adding an agent
     to a scenario keeps the ids of the matches already played, so only the new agent's matches are played.
+    (Swiss pairings depend on every result, so a Swiss scenario's hash includes its roster.)
     """
 
     model_config = ConfigDict(frozen=True)
@@ -238,7 +239,13 @@ def parse_scenario(data: dict[str, Any], *, source: str, base: Path) -> Scenario
     labels, hashes = _resolve_roster(spec, source)
     _check_envs(spec, source)
     _check_references(spec.scenario, labels, source)
-    defining = spec.model_dump(mode="json", include={"scenario", "envs"})
+    # What defines the matches: the [scenario] table and the envs (not their display labels), and for Swiss,
+    # whose pairings depend on everyone's results, the roster too.
+    defining = spec.model_dump(
+        mode="json", include={"scenario", "envs"}, exclude={"envs": {"__all__": {"label"}}}
+    )
+    if spec.scenario.kind == "match" and spec.scenario.format == "swiss":
+        defining["roster"] = labels
     digest = hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[:16]
     return Scenario(source=source, spec=spec, labels=tuple(labels), package_hashes=hashes, hash=digest)
 
@@ -287,6 +294,9 @@ def _check_envs(spec: ScenarioFile, source: str) -> None:
         if header.env not in multi:
             problem = unknown_message("multi-agent env", header.env, sorted(multi))
             raise ScenarioError(f"{source}: field 'scenario.env': {problem}")
+        _try_make(
+            f"{source}: field 'scenario.env_kwargs'", lambda: envs.make_multi(header.env, **header.env_kwargs)
+        )
         if header.games_per_pairing % 2:
             raise ScenarioError(
                 f"{source}: field 'scenario.games_per_pairing': {header.games_per_pairing} must be even "
@@ -312,11 +322,20 @@ def _check_envs(spec: ScenarioFile, source: str) -> None:
                     f"{source}: field 'envs.{i}.id': {unknown_message('single-agent env', entry.id, singles)}"
                 )
         labels = task_labels(spec.envs)
-        for i, label in enumerate(labels):
-            if label in labels[:i]:
+        for i, (label, entry) in enumerate(zip(labels, spec.envs, strict=True)):
+            if label in labels[:i] or label == "overall":
                 raise ScenarioError(
-                    f"{source}: field 'envs.{i}.label': {label!r} names two entries; give a label"
+                    f"{source}: field 'envs.{i}.label': {label!r} is taken (by another entry, or 'overall')"
                 )
+            _try_make(f"{source}: field 'envs.{i}.kwargs'", lambda e=entry: gym.make(e.id, **e.kwargs))
+
+
+def _try_make(where: str, make) -> None:
+    """Build an env once, so that bad kwargs are reported on load, not in the middle of a tournament."""
+    try:
+        make().close()
+    except (TypeError, ValueError) as error:
+        raise ScenarioError(f"{where}: {error}") from None
 
 
 def _check_references(header: Header, labels: list[str], source: str) -> None:

@@ -2,7 +2,8 @@
 
 A submission is stored under ``<board dir>/agents/<name>@<version>/`` with its content hash. The same
 name and version with other content is refused (bump the version); the same content again is a no-op. The
-agent then joins every scenario on the board whose env it declares, and only its new matches are played.
+agent then joins every scenario on the board all of whose envs it declares, and only its new matches are
+played.
 """
 
 from __future__ import annotations
@@ -35,13 +36,18 @@ def submit(directory: str | Path, board: Board, *, limits: Limits | None = None)
     label, digest = f"{manifest.name}@{manifest.version}", content_hash(directory)
     stored_at = board.path.parent / "agents" / label
     board.add_agent(label, str(stored_at), manifest.version, digest)  # refuses other content under this label
-    if not stored_at.exists():
-        shutil.copytree(directory, stored_at, ignore=shutil.ignore_patterns("__pycache__"))
+    if not stored_at.exists() or content_hash(stored_at) != digest:  # absent, or a copy cut short
+        partial = stored_at.with_name(f".{label}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(directory, partial, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.rmtree(stored_at, ignore_errors=True)
+        partial.rename(stored_at)
     return Submission(label, stored_at, digest, probed, _scenarios_joined(board, manifest.envs))
 
 
 def _scenarios_joined(board: Board, env_ids: list[str]) -> list[Scenario]:
-    """The board's scenarios on any of ``env_ids``, each with every compatible submitted agent added."""
+    """The board's scenarios whose every env is in ``env_ids``, each with every submitted agent that declares
+    all of them added."""
     submitted = [
         a for a in board.agents() if a["content_hash"] and (Path(a["source"]) / "agent.toml").is_file()
     ]
@@ -49,12 +55,13 @@ def _scenarios_joined(board: Board, env_ids: list[str]) -> list[Scenario]:
     for stored in board.scenarios():
         spec = stored["spec"]
         scenario_envs = {spec["scenario"].get("env")} | {e["id"] for e in spec.get("envs", [])}
-        if not scenario_envs & set(env_ids):
+        scenario_envs.discard(None)
+        if not scenario_envs <= set(env_ids):
             continue
         in_roster = set(parse_scenario(spec, source=stored["source"], base=Path("/")).labels)
         roster = list(spec["agents"])
         for agent in submitted:
-            if agent["label"] not in in_roster and scenario_envs & set(read_manifest(agent["source"]).envs):
+            if agent["label"] not in in_roster and scenario_envs <= set(read_manifest(agent["source"]).envs):
                 roster.append({"path": agent["source"], "label": agent["label"]})
         joined.append(parse_scenario({**spec, "agents": roster}, source=stored["source"], base=Path("/")))
     return joined

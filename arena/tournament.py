@@ -12,7 +12,9 @@ matches already stored and plays only the rest: none is lost or played twice.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -43,6 +45,14 @@ def agent_refs(scenario: Scenario) -> dict[str, AgentRef]:
     }
 
 
+def _identity(scenario: Scenario, label: str, ref: AgentRef) -> str:
+    """What must not change under a label: a package's content, or a built-in's name and kwargs."""
+    if ref.path:
+        return scenario.package_hashes[label]
+    built_in = json.dumps({"builtin": ref.builtin, "kwargs": ref.kwargs}, sort_keys=True)
+    return hashlib.sha256(built_in.encode()).hexdigest()[:16]
+
+
 def _limits(scenario: Scenario) -> Limits:
     return Limits(move_time_s=scenario.header.move_time_s, match_time_s=scenario.header.match_time_s)
 
@@ -54,7 +64,9 @@ def suite_schedule(scenario: Scenario) -> list[MatchSpec]:
         for label, ref in refs.items():
             for k in range(env.episodes or header.episodes):
                 seed = header.seed + k
-                mid = match_id(scenario.hash, f"{env.id}{sorted(env.kwargs.items())}", [label], seed)
+                mid = match_id(
+                    scenario.hash, f"{env.id}{json.dumps(env.kwargs, sort_keys=True)}", [label], seed
+                )
                 specs.append(
                     MatchSpec(
                         mid, scenario.hash, env.id, (ref,), seed, False, env.kwargs, _limits(scenario), task
@@ -96,14 +108,15 @@ def pairings(scenario: Scenario) -> list[tuple[str, str]]:
 def swiss_pairings(
     labels: list[str], results: list[MatchResult], played: set[frozenset]
 ) -> list[tuple[str, str]]:
-    """Pair agents with close points (win 1, draw 0.5 per game), avoiding rematches where possible; an odd
-    agent out sits the round out."""
+    """Pair agents with close points (per game: 1 to the sole agent holding the best rank, 0.5 each when
+    several share it, 0 otherwise), avoiding rematches where possible; an odd agent out sits the round out.
+    Results of agents no longer in ``labels`` are ignored."""
     points = dict.fromkeys(labels, 0.0)
     for result in results:
         best = min(p.rank for p in result.participants)
-        for label in {p.agent for p in result.participants}:
-            ranks = {p.rank for p in result.participants if p.agent == label}
-            points[label] += 1.0 if ranks == {best} else 0.5 if best in ranks else 0.0
+        leaders = {p.agent for p in result.participants if p.rank == best}
+        for label in leaders & points.keys():
+            points[label] += 1.0 / len(leaders)
     waiting = sorted(labels, key=lambda label: (-points[label], label))
     chosen = []
     while len(waiting) >= 2:
@@ -137,7 +150,7 @@ def run_tournament(
     )
     for label, ref in agent_refs(scenario).items():
         board.add_agent(
-            label, ref.path or f"builtin:{ref.builtin}", content_hash=scenario.package_hashes.get(label)
+            label, ref.path or f"builtin:{ref.builtin}", content_hash=_identity(scenario, label, ref)
         )
     totals = [0, 0, 0, 0]
 
@@ -182,9 +195,12 @@ def _execute(specs: list[MatchSpec], *, workers: int, backend: str) -> Iterable[
     elif workers == 1:
         yield from map(play, specs)
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        try:
             for future in as_completed([pool.submit(play, spec) for spec in specs]):
                 yield future.result()
+        finally:  # on an error (or an interrupt), drop the queued matches instead of playing them for nothing
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _execute_on_ray(specs: list[MatchSpec], workers: int) -> Iterable[MatchResult]:

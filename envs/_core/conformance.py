@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import random
+import sys
 import warnings
 from typing import Any
 
@@ -71,7 +72,8 @@ def check_seed_determinism(env_id: str, seed: int = 0, steps: int = 300) -> None
     Two instances reset with the same seed take the same actions and must give identical observations,
     rewards, end flags and masks, across several episodes (later resets unseeded, so each instance's own
     generator carries on). Between their steps a third instance with another seed steps, and the global
-    ``random``/``numpy`` generators are re-seeded differently, so an env that uses any global RNG fails.
+    ``random``, ``numpy`` and (when imported) ``torch`` generators are re-seeded differently, so an env that
+    uses any global RNG fails.
     """
     first, second, other = (gym.make(env_id) for _ in range(3))
     sampler = copy.deepcopy(first.action_space)
@@ -79,6 +81,8 @@ def check_seed_determinism(env_id: str, seed: int = 0, steps: int = 300) -> None
     other_sampler = copy.deepcopy(other.action_space)
     other_sampler.seed(seed + 1)
     saved_np, saved_py = np.random.get_state(), random.getstate()  # noqa: NPY002
+    torch = sys.modules.get("torch")
+    saved_torch = torch.get_rng_state() if torch else None
     try:
         obs_a, info_a = first.reset(seed=seed)
         obs_b, info_b = second.reset(seed=seed)
@@ -111,6 +115,8 @@ def check_seed_determinism(env_id: str, seed: int = 0, steps: int = 300) -> None
     finally:
         np.random.set_state(saved_np)  # noqa: NPY002
         random.setstate(saved_py)
+        if torch:
+            torch.set_rng_state(saved_torch)
         for env in (first, second, other):
             env.close()
 
@@ -134,6 +140,8 @@ def check_pettingzoo_seeding(name: str, num_cycles: int = 200) -> None:
 def _reseed_globals(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002  (deliberately disturbs the global generator)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
 
 
 def _assert_same(a: Any, b: Any, where: str) -> None:

@@ -127,6 +127,8 @@ def unregister(id: str) -> None:
 
 def list_envs(domain: str | None = None, kind: Literal["single", "multi"] | None = None) -> list[EnvRecord]:
     """Every registered env, sorted by id, optionally only one domain or one kind."""
+    if kind not in (None, "single", "multi"):
+        raise ValueError(f"kind={kind!r} is not allowed; allowed: 'single', 'multi'")
     records = sorted(_RECORDS.values(), key=lambda r: r.id)
     if domain is not None:
         records = [r for r in records if r.domain == domain]

@@ -88,12 +88,29 @@ def test_load_agent_builds_the_factory_with_manifest_kwargs_and_env_spaces_from_
     assert agents.load_agent(path, gym.make("CartPole-v1"), action=0).act(None, {}) == 0
 
 
-def test_two_packages_with_the_same_module_name_stay_apart(tmp_path):
+def test_two_packages_with_the_same_module_names_stay_apart(tmp_path):
+    """Same entry module name and same helper module name in both: each must use its own."""
     manifest = 'name = "{0}"\nversion = "1"\nentry_point = "bot:make_agent"\nenvs = ["CartPole-v1"]\n'
-    one = write_package(tmp_path / "one", manifest.format("one"), GOOD_MODULE.replace("action=0", "action=1"))
-    zero = write_package(tmp_path / "zero", manifest.format("zero"), GOOD_MODULE)
+    uses_helper = GOOD_MODULE.replace("class Always:", "import helpers\n\n    class Always:").replace(
+        "return Always(action)", "return Always(helpers.ACTION)"
+    )
+    one = write_package(tmp_path / "one", manifest.format("one"), uses_helper)
+    zero = write_package(tmp_path / "zero", manifest.format("zero"), uses_helper)
+    (one / "helpers.py").write_text("ACTION = 1\n")
+    (zero / "helpers.py").write_text("ACTION = 0\n")
     assert agents.load_agent(one).act(None, {}) == 1
     assert agents.load_agent(zero).act(None, {}) == 0
+
+
+def test_a_package_module_may_define_dataclasses(tmp_path):
+    module = (
+        "from __future__ import annotations\nimport dataclasses\n\n@dataclasses.dataclass\nclass Always:\n"
+        "    action: int = 1\n    name: str = 'always'\n    def reset(self, seed=None):\n        pass\n"
+        "    def act(self, observation, info):\n        return self.action\n\n"
+        "def make_agent(spaces):\n    return Always()\n"
+    )
+    manifest = 'name = "dc"\nversion = "1"\nentry_point = "bot:make_agent"\nenvs = ["CartPole-v1"]\n'
+    assert agents.load_agent(write_package(tmp_path / "dc", manifest, module)).act(None, {}) == 1
 
 
 @pytest.mark.parametrize(

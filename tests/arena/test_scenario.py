@@ -198,5 +198,28 @@ def test_suite_entries_of_one_env_id_get_distinct_task_names(tmp_path):
         "swing-up",
     ]
     clash = twice.replace('label = "swing-up"', 'label = "CartPole-v1 (max_episode_steps=50)"')
-    with pytest.raises(ScenarioError, match=r"field 'envs.2.label': .* names two entries"):
+    with pytest.raises(ScenarioError, match=r"field 'envs.2.label': .* is taken"):
         load_scenario(write(tmp_path, clash, "clash.toml"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('id = "CartPole-v1"', 'id = "CartPole-v1"\nkwargs = { bogus = 1 }', "field 'envs.0.kwargs': "),
+        (
+            'id = "CartPole-v1"',
+            'id = "CartPole-v1"\nlabel = "overall"',
+            "field 'envs.0.label': 'overall' is taken",
+        ),
+    ],
+)
+def test_env_kwargs_are_tried_on_load_and_overall_is_reserved(tmp_path, old, new, message):
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path, SUITE.replace(old, new)))
+
+
+def test_display_labels_do_not_change_a_suites_hash(tmp_path):
+    labelled = SUITE.replace('id = "CartPole-v1"', 'id = "CartPole-v1"\nlabel = "pole"')
+    assert (
+        load_scenario(write(tmp_path, labelled, "l.toml")).hash == load_scenario(write(tmp_path, SUITE)).hash
+    )

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from arena.leaderboard import Board, scenario_table
-from arena.results import Status
+from arena.results import MatchResult, Participant, Status
 from arena.scenario import load_scenario
-from arena.tournament import run_tournament
+from arena.tournament import run_tournament, swiss_pairings
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -271,3 +271,76 @@ def test_swiss_rounds_pair_agents_without_rematches_and_resume_to_the_same_pairi
         pairs = Counter(frozenset(p.agent for p in r.participants) for r in board.results())
     assert first.played == 3 * 2 * 2 and again.played == 0 and again.already_stored == first.played
     assert len(pairs) == 6 and set(pairs.values()) == {2}
+
+
+def test_a_forfeit_in_a_team_game_is_a_loss_for_every_seat_of_the_offender(tmp_path):
+    """The offender plays a whole side; failing on one seat loses the match on all of them, so the ratings
+    count it as losses, not as draws between its other seats and the opponents."""
+    package = tmp_path / "flaky"
+    package.mkdir()
+    (package / "agent.toml").write_text(
+        'name = "flaky"\nversion = "1"\nentry_point = "agent:make"\nenvs = ["werewolf"]\n'
+    )
+    (package / "agent.py").write_text(
+        "from agents.base import RandomAgent\n\n"
+        "class Flaky(RandomAgent):\n"
+        "    name = 'flaky'\n"
+        "    moves = 0\n"
+        "    def act(self, observation, info):\n"
+        "        self.moves += 1\n"
+        "        if self.moves == 3:\n"
+        "            raise RuntimeError('third move')\n"
+        "        return super().act(observation, info)\n\n"
+        "def make(spaces):\n    return Flaky(spaces)\n"
+    )
+    path = tmp_path / "w.toml"
+    path.write_text(WEREWOLF_RANDOMS.replace('name = "random"\nlabel = "random-b"', f'path = "{package}"'))
+    scenario = load_scenario(path)
+    with Board("b", root=tmp_path) as board:
+        run_tournament(scenario, board)
+        results = board.results()
+        rows = {row["agent"]: row for row in scenario_table(board, board.scenarios()[0])}
+    for result in results:
+        flaky = [p for p in result.participants if p.agent == "flaky@1"]
+        assert {p.rank for p in flaky} == {1} and {p.team for p in flaky} <= {"villagers", "werewolves"}
+        assert sum(p.status is Status.ERROR for p in flaky) == 1
+    assert rows["flaky@1"]["losses"] == rows["flaky@1"]["forfeits"] == rows["flaky@1"]["games"] == 4
+    assert rows["random"]["wins"] == 4
+
+
+def test_swiss_points_give_a_win_one_point_and_a_draw_half_to_each():
+    def duel(a, rank_a, b, rank_b):
+        return MatchResult(
+            "m",
+            "s",
+            "g",
+            0,
+            (Participant(a, "p0", "p0", rank_a, 0.0), Participant(b, "p1", "p1", rank_b, 0.0)),
+        )
+
+    results = [duel("A", 0, "B", 0), duel("C", 0, "D", 1), duel("gone", 0, "A", 1)]
+    # Points: A 0.5 (the result against an agent no longer in the roster is ignored), B 0.5, C 1, D 0.
+    assert swiss_pairings(["A", "B", "C", "D"], results, played=set()) == [("C", "A"), ("B", "D")]
+
+
+def test_changing_a_builtin_agents_kwargs_under_the_same_label_is_refused(tmp_path, registered_test_envs):
+    """Old results would otherwise be reused for an agent that now plays differently."""
+    roster = (
+        '[[agents]]\nname = "random"\n[[agents]]\nname = "werewolf/scripted"\nlabel = "s"\nkwargs = {0}\n'
+    )
+    with Board("b", root=tmp_path) as board:
+        run_tournament(pennies_scenario(tmp_path, roster.format('{ style = "balanced" }'), games=2), board)
+        with pytest.raises(ValueError, match="agent 's' is already on board 'b' with other content"):
+            run_tournament(
+                pennies_scenario(tmp_path, roster.format('{ style = "cautious" }'), games=2), board
+            )
+
+
+def test_a_suite_whose_references_have_not_played_yet_has_no_table_rather_than_an_error(tmp_path):
+    with Board("b", root=tmp_path) as board:
+        spec = {"scenario": {"low_reference": "random", "high_reference": "best"}}
+        board.add_scenario("h", "suite", "suite", "s.toml", spec)
+        board.record(
+            MatchResult("m", "h", "CartPole-v1", 0, (Participant("random", "agent", "random", 0, 20.0),))
+        )
+        assert scenario_table(board, board.scenarios()[0]) == []
