@@ -52,7 +52,11 @@ for _name, _class, _summary in (
     ("weighted_random", "WeightedRandom", "A random legal node, probability proportional to speed x cores."),
     ("jsq", "JoinShortestQueue", "Join the shortest queue: the node with the fewest tasks assigned."),
     ("least_loaded", "LeastLoaded", "The node with the least work left per unit of capacity."),
-    ("least_work_left", "LeastWorkLeft", "The node with the least work left (M/G/c central queue on equals)."),
+    (
+        "least_work_left",
+        "LeastWorkLeft",
+        "The node with the least work left (M/G/c central queue on equals).",
+    ),
     ("sed", "ShortestExpectedDelay", "Shortest expected delay: min (tasks + 1) / (speed x cores)."),
     ("mct", "MinimumCompletionTime", "Minimum completion time (earliest finish) from queue and transfer."),
     ("min_min", "MinMin", "Min-min batch mapping of each job's tasks (MCT for single tasks)."),
