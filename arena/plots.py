@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,6 +46,19 @@ def return_distributions_png(results: list[MatchResult], path: Path, title: str)
         ax.set_title(env_id, fontsize=9)
         ax.set_xlabel("episode return")
     fig.suptitle(title)
+    return _save(fig, path)
+
+
+def learning_curve_png(progress_csv: Path, path: Path, title: str) -> Path:
+    """Mean episodic return against environment steps, from a training run's ``progress.csv``."""
+    with progress_csv.open() as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("charts/episodic_return") not in (None, "", "nan")]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    ax.plot([float(r["global_step"]) for r in rows], [float(r["charts/episodic_return"]) for r in rows])
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("mean episodic return")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
     return _save(fig, path)
 
 

@@ -1,7 +1,8 @@
 """What ``arena train`` and ``arena eval`` do: train a policy-gradient agent into a directory, evaluate one.
 
-``train`` writes an agent package (``agent.toml``, ``policy.pt``, ``training.json``, ``progress.csv``) that
-``agents.load_agent(out)`` loads as an Agent; ``evaluate`` plays any agent package through the Agent protocol.
+``train`` writes an agent package (``agent.toml``, ``policy.pt``, ``training.json``, ``progress.csv`` and
+``learning_curve.png``) that ``agents.load_agent(out)`` loads as an Agent; ``evaluate`` plays any agent
+package through the Agent protocol.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 
 from arena.episodes import play_episodes, summarize
+from arena.plots import learning_curve_png
 
 ALGORITHMS = ("ppo", "a2c", "reinforce")
 
@@ -53,6 +55,7 @@ def train(
         progress=progress,
         console=console,
     )
+    learning_curve_png(Path(out) / "progress.csv", Path(out) / "learning_curve.png", f"{algo} on {env_id}")
     return Path(out)
 
 

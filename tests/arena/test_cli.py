@@ -133,6 +133,7 @@ def test_train_then_eval_round_trip_through_an_agent_package(tmp_path):
     )
     assert trained.exit_code == 0, trained.output
     assert (run / "agent.toml").is_file() and (run / "policy.pt").is_file()
+    assert (run / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     evaluated = runner.invoke(app, ["eval", str(run), "CartPole-v1", "--episodes", "3", "--seed", "5"])
     assert evaluated.exit_code == 0, evaluated.output
     summary = json.loads((run / "eval-CartPole-v1-seed5.json").read_text())
