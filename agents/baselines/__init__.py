@@ -29,7 +29,7 @@ register_agent(
     "inventory/base_stock",
     "agents.baselines.inventory:base_stock",
     domain="inventory",
-    summary="Order up to a base-stock level on the inventory position; optimal level by default (level=, cap=).",
+    summary="Order up to a base-stock level on the inventory position; the optimal level by default.",
 )
 
 register_agent(
@@ -43,7 +43,7 @@ register_agent(
     "inventory/newsvendor",
     "agents.baselines.inventory:newsvendor",
     domain="inventory",
-    summary="Myopic newsvendor order-up-to ignoring the lead time: optimal at L = 0, a weak reference otherwise.",
+    summary="Myopic newsvendor order-up-to that ignores the lead time (optimal only at L = 0).",
 )
 
 for _name, _class, _summary in (
