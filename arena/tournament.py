@@ -210,8 +210,14 @@ def _execute_on_ray(specs: list[MatchSpec], workers: int) -> Iterable[MatchResul
         raise ValueError("backend='ray' needs the ray extra: pip install -e '.[ray]'") from None
     if not ray.is_initialized():
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-    remote_play = ray.remote(play)
-    pending = [remote_play.remote(spec) for spec in specs]
+    # Matches go out in chunks (about four per worker) so that Ray's per-task cost is paid per chunk.
+    size = max(1, len(specs) // (4 * workers))
+    remote_play = ray.remote(_play_all)
+    pending = [remote_play.remote(specs[i : i + size]) for i in range(0, len(specs), size)]
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(done[0])
+        yield from ray.get(done[0])
+
+
+def _play_all(specs: list[MatchSpec]) -> list[MatchResult]:
+    return [play(spec) for spec in specs]
