@@ -25,6 +25,7 @@ from gymnasium.vector import VectorEnv
 from agents.pg.logger import TrainingLogger
 from agents.pg.policy import ActorCritic, PolicyAgent, PolicyArch, save
 from agents.pg.rollout import Rollout, TorchVectorEnv, collect, make_vector_env
+from envs._core.torch_vector import resolve_device
 
 
 @dataclass
@@ -68,13 +69,6 @@ def _positive(config, *names: str) -> None:
         value = getattr(config, name)
         if not (isinstance(value, int) and value >= 1):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"``: CUDA when available, else CPU."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 @contextmanager

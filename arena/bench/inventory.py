@@ -194,7 +194,7 @@ def run_inventory_bench(
     console: Console | None = None,
 ) -> dict[str, Any]:
     """Measure and print the tables; write inventory.json and inventory_hdpo.png to ``out_dir``."""
-    from envs.inventory.vector_env import resolve_device
+    from envs._core.torch_vector import resolve_device
 
     if budget_s <= 0:
         raise ValueError(f"budget_s={budget_s} must be > 0")

@@ -66,8 +66,8 @@ def run_pg_bench(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Train both PPOs for ``steps`` env steps on ``env_id``; print and write the comparison."""
-    from agents.pg.trainer import resolve_device
     from arena.bench.motor import device_name
+    from envs._core.torch_vector import resolve_device
 
     if env_id not in BENCH:
         raise ValueError(f"env_id={env_id!r} has no benchmark settings; known: {', '.join(BENCH)}")

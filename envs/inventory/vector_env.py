@@ -8,15 +8,9 @@ import gymnasium as gym
 import torch
 from gymnasium.vector.utils import batch_space
 
+from envs._core.torch_vector import check_vector_args, resolve_device
 from envs.inventory.env import spaces_of
 from envs.inventory.simulator import make_simulator
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"``: CUDA when available, else the CPU."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 class InventoryVectorEnv(gym.vector.VectorEnv):
@@ -48,16 +42,7 @@ class InventoryVectorEnv(gym.vector.VectorEnv):
         max_episode_steps: int | None = None,
         **kwargs: Any,
     ):
-        if not (isinstance(num_envs, int) and num_envs >= 1):
-            raise ValueError(f"num_envs={num_envs!r} must be an int >= 1")
-        if isinstance(dtype, str):
-            dtype = {"float32": torch.float32, "float64": torch.float64}.get(dtype, dtype)
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype={dtype!r} must be torch.float32 or torch.float64")
-        if max_episode_steps is not None and not (
-            isinstance(max_episode_steps, int) and max_episode_steps >= 1
-        ):
-            raise ValueError(f"max_episode_steps={max_episode_steps!r} must be None or an int >= 1")
+        dtype = check_vector_args(num_envs, dtype, max_episode_steps)
         self.device, self.dtype = resolve_device(device), dtype
         self.simulator = make_simulator(**kwargs, device=self.device, dtype=dtype)
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
