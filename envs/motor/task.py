@@ -64,9 +64,11 @@ class MotorTask:
         """Speed at reset (rad/s): at rest, or the fixed speed of a constant-speed load."""
         return load_params["omega_fixed"] if self.load == "constant_speed" else 0.0
 
-    def advance(self, params, load_params, u_supply, x, channels, load_noise, ops):
+    def advance(self, params, load_params, u_supply, x, channels, load_noise, ops, rk4_map=None):
         """One step of ``tau``: the converter's voltages from the action ``channels`` and the state at the
         step's start, held while RK4 integrates the motor and load (see :mod:`envs.motor.integrator`).
+        ``rk4_map(x, u, load_noise)``, where given, is the same RK4 step as one affine map (see
+        :meth:`linear_rk4_map`).
 
         Returns (new ODE state, motor input voltages held over the step).
         """
@@ -84,10 +86,44 @@ class MotorTask:
             load_torque = static_load_torque(load_params, y[0], j_total, ops) + load_noise
             return [(torque - load_torque) / j_total, *d_electrical]
 
-        x = rk4_step(derivatives, x, self.tau)
+        x = rk4_map(x, u, load_noise) if rk4_map is not None else rk4_step(derivatives, x, self.tau)
         if motor.name == "pmsm":
             x[3] = wrap_angle(x[3])
         return x, u
+
+    def linear_rk4_map(self, params, load_params) -> np.ndarray | None:
+        """The RK4 step as one affine map ``G`` (float64, shape (2, 4) or (n, 2, 4) for per-env parameters)
+        where the ODE is linear, else None.
+
+        Linear is the permanently excited DC motor with a load without the constant and quadratic terms
+        (``a = c = 0``), or at constant speed: ``x' = A x + B w`` with ``x = (omega, i_a)`` and the inputs
+        ``w = (u_a, load noise torque)`` held over the step. RK4 on it is exactly
+        ``x <- (I + hA + (hA)^2/2 + (hA)^3/6 + (hA)^4/24) x + h (I + hA/2 + (hA)^2/6 + (hA)^3/24) B w``
+        (h = tau), so ``G = [that matrix | that input matrix]`` maps ``(omega, i_a, u_a, noise)`` to the new
+        state: the same integrator as :func:`envs.motor.integrator.rk4_step`, equal up to rounding.
+        """
+        if self.motor.name != "permanent":
+            return None
+        fixed_speed = self.load == "constant_speed"
+        nonlinear_load = any(np.any(np.asarray(load_params[name]) != 0) for name in ("a", "c"))
+        if nonlinear_load and not fixed_speed:
+            return None
+        values = (params["r_a"], params["l_a"], params["psi_e"], load_params["b"])
+        r_a, l_a, psi_e, b, j = np.broadcast_arrays(
+            *(np.asarray(v, dtype=float) for v in (*values, self.j_total(params, load_params)))
+        )
+        zero = np.zeros_like(j)
+        mech = 0.0 if fixed_speed else 1.0
+        a = np.stack(
+            [np.stack([-mech * b / j, mech * psi_e / j], -1), np.stack([-psi_e / l_a, -r_a / l_a], -1)], -2
+        )
+        inputs = np.stack([np.stack([zero, -mech / j], -1), np.stack([1.0 / l_a, zero], -1)], -2)
+        ha, eye = self.tau * a, np.eye(2)
+        ha2 = ha @ ha
+        ha3 = ha2 @ ha
+        state = eye + ha + ha2 / 2 + ha3 / 6 + ha3 @ ha / 24
+        forced = self.tau * (eye + ha / 2 + ha2 / 6 + ha3 / 24) @ inputs
+        return np.concatenate([state, forced], axis=-1)
 
     def noise_step(self, load_params, ops):
         """(decay, spread) of the stochastic load torque per step; (0, 0) for the deterministic loads."""

@@ -89,9 +89,13 @@ class MotorVectorEnv(gym.vector.VectorEnv):
         self._u_supply = torch.tensor(task.u_supply, device=self.device, dtype=dtype)
         self._limits = self._column_stack([task.limits[q] for q in task.motor.observed])
         self._ref_limits = [self._tensor_or_float(task.limits[q]) for q in task.references]
+        self._timed_references = any(ref.kind == "sinusoid" for ref in task.references.values())
         self._ref_index = [task.motor.observed.index(q) for q in task.references]
         self._limited = [task.motor.observed.index(q) for q in task.motor.limited]
+        self._limited_limits = self._limits[:, self._limited]
         self._noise_decay, self._noise_spread = task.noise_step(self._load_params, TORCH_OPS)
+        rk4_map = task.linear_rk4_map(task.params, task.load_params)
+        self._rk4_map = None if rk4_map is None else torch.as_tensor(rk4_map, device=self.device, dtype=dtype)
         self._generator = torch.Generator(device=self.device)
         self._generator.seed()
         self._sampler = _TorchSampler(self._generator, num_envs, self.device, dtype)
@@ -119,7 +123,12 @@ class MotorVectorEnv(gym.vector.VectorEnv):
         return observation, {}
 
     def _restart(self, done: torch.Tensor, observation: torch.Tensor) -> torch.Tensor:
-        """Reset the envs where ``done``; return ``observation`` with those rows replaced by reset ones."""
+        """Reset the envs where ``done``; return ``observation`` with those rows replaced by reset ones.
+
+        On the CPU, where reading ``done`` costs no device synchronisation, a step where no env ended skips
+        the reset work (and its random draws)."""
+        if observation.dim() == 2 and self.device.type == "cpu" and not done.any():
+            return observation
         task, ops, sampler = self.task, TORCH_OPS, self._sampler
         start = [task.initial_omega(self._load_params) + 0.0 * self._x[0]] + [0.0 * xi for xi in self._x[1:]]
         self._x = [torch.where(done, s, xi) for s, xi in zip(start, self._x, strict=True)]
@@ -139,19 +148,27 @@ class MotorVectorEnv(gym.vector.VectorEnv):
         task, ops = self.task, TORCH_OPS
         channels = self._channels(actions)
         self._x, u = task.advance(
-            self._params, self._load_params, self._u_supply, self._x, channels, self._noise, ops
+            self._params,
+            self._load_params,
+            self._u_supply,
+            self._x,
+            channels,
+            self._noise,
+            ops,
+            rk4_map=None if self._rk4_map is None else self._apply_rk4_map,
         )
         values = task.motor.quantities(self._params, self._x, u)
         states = torch.stack(values, dim=1)
         exceeds = self._exceeds_limit(states)
-        tracking = 0.0 * states[:, 0]
+        cost = 0.0
         for q, r, lim, i in zip(task.references, self._refs, self._ref_limits, self._ref_index, strict=True):
             error = torch.abs(states[:, i] / (2 * lim) - r / 2)
-            tracking = tracking - task.reward_weights.get(q, 0.0) * error**task.reward_power
-        rewards = torch.where(exceeds, task.limit_penalty, tracking)
-        terminated = exceeds & task.terminate_on_limit
+            power = error if task.reward_power == 1.0 else error**task.reward_power
+            cost = cost + task.reward_weights.get(q, 0.0) * power
+        rewards = torch.where(exceeds, task.limit_penalty, -cost)
+        terminated = exceeds if task.terminate_on_limit else torch.zeros_like(exceeds)
         self._k = self._k + 1
-        time = self._k.to(self.dtype) * task.tau
+        time = self._k.to(self.dtype) * task.tau if self._timed_references else None
         self._refs = [
             ref.next(r, self._k, time, self._sampler, ops)
             for ref, r in zip(task.references.values(), self._refs, strict=True)
@@ -169,6 +186,11 @@ class MotorVectorEnv(gym.vector.VectorEnv):
         info["final_obs"], info["_final_obs"] = final, done
         return observation, rewards, terminated, truncated, info
 
+    def _apply_rk4_map(self, x, u, load_noise) -> list[torch.Tensor]:
+        """The linear motor's RK4 step as one batched matrix product (see ``MotorTask.linear_rk4_map``)."""
+        inputs = torch.stack([*x, *u, load_noise], dim=1).unsqueeze(2)
+        return list(torch.matmul(self._rk4_map, inputs).squeeze(2).unbind(1))
+
     def _channels(self, actions) -> list[torch.Tensor]:
         """Actions as one (n,) column per converter channel, in the env's dtype (continuous ones clipped)."""
         actions = torch.as_tensor(actions, device=self.device).to(self.dtype).reshape(self.num_envs, -1)
@@ -184,8 +206,7 @@ class MotorVectorEnv(gym.vector.VectorEnv):
     def _exceeds_limit(self, states: torch.Tensor) -> torch.Tensor:
         if self.task.motor.name == "pmsm":
             return states[:, 2] ** 2 + states[:, 3] ** 2 > self._limits[:, 2] ** 2
-        limited = self._limited
-        return (states[:, limited].abs() > self._limits[:, limited]).any(dim=1)
+        return (states[:, self._limited].abs() > self._limited_limits).any(dim=1)
 
     def _observation(self, states: torch.Tensor) -> torch.Tensor:
         normalised = (states / self._limits).clamp(-OBSERVATION_BOUND, OBSERVATION_BOUND)

@@ -14,6 +14,8 @@ from envs._core.conformance import (
     check_seed_determinism,
 )
 from envs.motor.env import MotorEnv
+from envs.motor.ops import FLOAT_OPS
+from envs.motor.task import make_task
 from envs.motor.vector_env import MotorVectorEnv
 
 MOTOR_IDS = [r.id for r in list_envs(domain="motor")]
@@ -107,3 +109,32 @@ def test_batched_random_references_repeat_for_the_same_seed_and_differ_between_e
 def test_per_env_parameters_must_have_one_value_per_env():
     with pytest.raises(ValueError, match="motor_params"):
         MotorVectorEnv(num_envs=4, device="cpu", motor_params={"r_a": [0.01, 0.02]})
+
+
+@pytest.mark.parametrize(
+    ("load", "load_params"),
+    [
+        ("polynomial", {"b": 0.05, "j_load": 1e-3}),
+        ("constant_speed", {"a": 1.0, "c": 0.01, "omega_fixed": 80.0}),
+        ("stochastic", {"b": 0.02, "a": 0.0, "c": 0.0}),
+    ],
+)
+def test_linear_rk4_map_equals_stagewise_rk4_for_the_linear_dc_motor(load, load_params):
+    """RK4 on a linear ODE with held inputs is the affine map of its Taylor polynomial, so the precomputed
+    map and the four-stage RK4 of the single env agree to float64 rounding (1e-12 relative, with margin for
+    the ~10 operations either side) from arbitrary states, voltages and load-noise torques."""
+    task = make_task(motor="permanent", load=load, load_params=load_params)
+    rk4_map = task.linear_rk4_map(task.params, task.load_params)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        x, u, noise = [rng.uniform(-300, 300), rng.uniform(-150, 150)], rng.uniform(-60, 60), rng.normal()
+        stagewise, volts = task.advance(task.params, task.load_params, 60.0, x, [u / 60.0], noise, FLOAT_OPS)
+        mapped = rk4_map @ np.array([*x, volts[0], noise])
+        np.testing.assert_allclose(mapped, stagewise, rtol=1e-12, atol=1e-9)
+
+
+def test_linear_rk4_map_is_only_offered_for_linear_odes():
+    """Static friction (a), quadratic load (c) and the excited and synchronous motors are nonlinear."""
+    for motor, load_params in [("permanent", {"a": 0.1}), ("permanent", {"c": 1e-4}), ("series", {})]:
+        task = make_task(motor=motor, load_params=load_params)
+        assert task.linear_rk4_map(task.params, task.load_params) is None
