@@ -91,7 +91,9 @@ class MotorVectorEnv(gym.vector.VectorEnv):
         self._ref_limits = [self._tensor_or_float(task.limits[q]) for q in task.references]
         self._timed_references = any(ref.kind == "sinusoid" for ref in task.references.values())
         self._ref_index = [task.motor.observed.index(q) for q in task.references]
-        self._limited = [task.motor.observed.index(q) for q in task.motor.limited]
+        first = task.motor.observed.index(task.motor.limited[0])
+        self._limited = slice(first, first + len(task.motor.limited))  # the limited currents are adjacent
+        assert task.motor.observed[self._limited] == task.motor.limited
         self._limited_limits = self._limits[:, self._limited]
         self._noise_decay, self._noise_spread = task.noise_step(self._load_params, TORCH_OPS)
         rk4_map = task.linear_rk4_map(task.params, task.load_params)
@@ -188,8 +190,10 @@ class MotorVectorEnv(gym.vector.VectorEnv):
 
     def _apply_rk4_map(self, x, u, load_noise) -> list[torch.Tensor]:
         """The linear motor's RK4 step as one batched matrix product (see ``MotorTask.linear_rk4_map``)."""
-        inputs = torch.stack([*x, *u, load_noise], dim=1).unsqueeze(2)
-        return list(torch.matmul(self._rk4_map, inputs).squeeze(2).unbind(1))
+        inputs = torch.stack([*x, *u, load_noise], dim=1)
+        if self._rk4_map.dim() == 2:  # one map for all envs: a single (n, 4) x (4, 2) product
+            return list(torch.mm(inputs, self._rk4_map.T).unbind(1))
+        return list(torch.bmm(self._rk4_map, inputs.unsqueeze(2)).squeeze(2).unbind(1))
 
     def _channels(self, actions) -> list[torch.Tensor]:
         """Actions as one (n,) column per converter channel, in the env's dtype (continuous ones clipped)."""

@@ -33,6 +33,7 @@ def test_motor_ids_pass_the_conformance_checks(env_id):
     ("motor", "per_env", "amplitude"),
     [
         ("permanent", {"r_a": [16e-3, 20e-3, 12e-3]}, 0.08),
+        ("permanent", {}, 0.08),  # one set of parameters for all envs (one shared RK4 map)
         ("externally_excited", {"l_e_prime": [1.7e-3, 1.5e-3, 1.9e-3]}, 0.25),
         ("series", {"r_e": [48e-3, 60e-3, 40e-3]}, 0.3),
         ("pmsm", {"psi_p": [66e-3, 60e-3, 70e-3]}, 0.3),
