@@ -173,7 +173,7 @@ def run_motor_bench(
     Batched runs time ``min(steps, max(60, 2_000_000 // n))`` steps, so the largest batches stay short.
     Each rate is the best of three consecutive timing windows. Returns the numbers written to the JSON.
     """
-    from envs.motor.vector_env import resolve_device
+    from envs._core.torch_vector import resolve_device
 
     if steps < 1:
         raise ValueError(f"steps={steps} must be >= 1")

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from gymnasium.vector.utils import batch_space
 
+from envs._core.torch_vector import check_vector_args, resolve_device
 from envs.motor.ops import TORCH_OPS
 from envs.motor.task import OBSERVATION_BOUND, make_task
 
@@ -28,13 +29,6 @@ class _TorchSampler:
 
     def zero(self) -> torch.Tensor:
         return torch.zeros(self._n, **self._like)
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"``: CUDA when available, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 class MotorVectorEnv(gym.vector.VectorEnv):
@@ -66,16 +60,7 @@ class MotorVectorEnv(gym.vector.VectorEnv):
         max_episode_steps: int | None = None,
         **kwargs: Any,
     ):
-        if not (isinstance(num_envs, int) and num_envs >= 1):
-            raise ValueError(f"num_envs={num_envs!r} must be an int >= 1")
-        if isinstance(dtype, str):
-            dtype = {"float32": torch.float32, "float64": torch.float64}.get(dtype, dtype)
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype={dtype!r} must be torch.float32 or torch.float64")
-        if max_episode_steps is not None and not (
-            isinstance(max_episode_steps, int) and max_episode_steps >= 1
-        ):
-            raise ValueError(f"max_episode_steps={max_episode_steps!r} must be None or an int >= 1")
+        dtype = check_vector_args(num_envs, dtype, max_episode_steps)
         for field in ("motor_params", "load_params"):
             kwargs[field] = {k: _per_env(field, k, v, num_envs) for k, v in (kwargs.get(field) or {}).items()}
         self.task = task = make_task(**kwargs)
