@@ -77,6 +77,26 @@ def tune_pi(
     raise ValueError(f"method={method!r}; allowed: symmetrical_optimum, magnitude_optimum")
 
 
+@dataclass(frozen=True)
+class PDGains:
+    """``u = kp (e + td de/dt)``: kp in output units per error unit, td (derivative time) in seconds."""
+
+    kp: float
+    td: float
+
+
+def tune_pd(gain: float, time_constant: float, t_sigma: float) -> PDGains:
+    """PD gains for an integrating plant ``gain / (s (1 + s time_constant) (1 + s t_sigma))``, e.g. a position
+    loop around a speed-controlled drive, by the magnitude optimum: the derivative zero cancels the larger lag
+    (``td = time_constant``), and ``kp = 1 / (2 gain t_sigma)`` leaves the closed loop
+    ``1 / (2 t_sigma^2 s^2 + 2 t_sigma s + 1)``, damping ratio 1/sqrt(2): 4.3 % overshoot, no steady-state
+    error to a step (the plant integrates).
+    """
+    if min(gain, time_constant, t_sigma) <= 0:
+        raise ValueError(f"gain, time_constant, t_sigma must be > 0; got {gain}, {time_constant}, {t_sigma}")
+    return PDGains(kp=1.0 / (2.0 * gain * t_sigma), td=time_constant)
+
+
 class PIController:
     """Discrete PI with output limits and conditional integration (the integral stops while saturated), and
     an optional first-order smoothing of the reference."""

@@ -9,7 +9,7 @@ import pytest
 
 import agents
 import envs
-from agents.baselines.motor import MotorPIAgent, tune_pi
+from agents.baselines.motor import MotorPIAgent, tune_pd, tune_pi
 
 SPEED_STEPS = {
     "permanent": ({"load_params": {"b": 0.05}}, 0.3),
@@ -123,3 +123,27 @@ def test_pi_agent_needs_the_plant_description_and_rejects_bad_settings():
         MotorPIAgent(agents.EnvSpaces.of(env), current_margin=1.5)
     with pytest.raises(ValueError, match="method"):
         tune_pi(1.0, 1.0, 1e-4, method="ziegler")
+
+
+@pytest.mark.parametrize(("gain", "time_constant", "t_sigma"), [(2.0, 0.05, 0.002), (150.0, 0.3, 0.01)])
+def test_pd_magnitude_optimum_gives_the_4_3_percent_overshoot_of_damping_one_over_root_two(
+    gain, time_constant, t_sigma
+):
+    """Closed loop of PD(s) G(s) with G = K / (s (1 + sT) (1 + sTs)), simulated from the uncancelled
+    polynomials with scipy: the step overshoot must be exp(-pi) = 4.32 % (damping 1/sqrt(2)) and the final
+    value 1. The tolerance (0.05 percentage points) is far below the 1 % a wrong kp would already cause."""
+    from scipy import signal
+
+    pd = tune_pd(gain, time_constant, t_sigma)
+    open_num = np.polymul([pd.kp * pd.td, pd.kp], [gain])
+    open_den = np.polymul([1.0, 0.0], np.polymul([time_constant, 1.0], [t_sigma, 1.0]))
+    closed = signal.TransferFunction(open_num, np.polyadd(open_den, open_num))
+    t = np.linspace(0.0, 40 * t_sigma, 40_001)
+    _, y = signal.step(closed, T=t)
+    assert 100 * (y.max() - 1.0) == pytest.approx(100 * math.exp(-math.pi), abs=0.05)
+    assert y[-1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_pd_tuning_rejects_nonpositive_plant_values():
+    with pytest.raises(ValueError, match="must be > 0"):
+        tune_pd(1.0, 0.0, 0.01)
