@@ -156,7 +156,7 @@ def play_command(
     with progress:
         task = progress.add_task(f"{agent} on {env_id}", total=episodes)
         results = play_episodes(
-            env, player, episodes=episodes, seed=seed, on_episode=lambda _: progress.advance(task)
+            env, player, episodes=episodes, seed=seed, on_episode=lambda *_: progress.advance(task)
         )
     env.close()
     summary = {"env_id": env_id, "env_kwargs": env_kwargs, "agent": agent, "seed": seed, **summarize(results)}

@@ -27,9 +27,12 @@ def play_episodes(
     *,
     episodes: int,
     seed: int,
-    on_episode: Callable[[EpisodeResult], None] | None = None,
+    on_episode: Callable[[EpisodeResult, dict], None] | None = None,
 ) -> list[EpisodeResult]:
-    """Play ``episodes`` episodes; episode ``k`` resets the env and the agent with seed ``seed + k``."""
+    """Play ``episodes`` episodes; episode ``k`` resets the env and the agent with seed ``seed + k``.
+
+    ``on_episode(result, info)`` is called after each episode with its final ``info`` (where envs put their
+    end-of-episode metrics)."""
     if episodes < 1:
         raise ValueError(f"episodes={episodes} must be >= 1")
     results = []
@@ -44,7 +47,7 @@ def play_episodes(
         result = EpisodeResult(seed + k, total, length, bool(terminated), bool(truncated))
         results.append(result)
         if on_episode is not None:
-            on_episode(result)
+            on_episode(result, info)
     return results
 
 

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arena.bench.sandbox import cpu_name
+from arena.episodes import play_episodes
 
 ENV_ID = "arena/IoTScheduling-v0"
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -70,14 +71,10 @@ def decisions_per_s(env: gym.Env, agent, decisions: int, seed: int = 0, windows:
 
 
 def evaluate(env: gym.Env, agent, seeds: range) -> dict[str, float]:
-    """The metrics of one scheduler on ``env``, averaged over one episode per seed."""
+    """The metrics of one scheduler on ``env``, averaged over one episode per seed (consecutive seeds)."""
     rows = []
-    for seed in seeds:
-        observation, info = env.reset(seed=seed)
-        agent.reset(seed)
-        done = False
-        while not done:
-            observation, _, done, _, info = env.step(agent.act(observation, info))
+
+    def record(_, info: dict) -> None:
         response = info["response_times"]
         rows.append(
             {
@@ -89,6 +86,8 @@ def evaluate(env: gym.Env, agent, seeds: range) -> dict[str, float]:
                 "utilisation": float(info["cluster_utilisation"]),
             }
         )
+
+    play_episodes(env, agent, episodes=len(seeds), seed=seeds[0], on_episode=record)
     return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
 
 

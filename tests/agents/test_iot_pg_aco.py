@@ -12,19 +12,21 @@ from agents.base import EnvSpaces
 from agents.iot.pg_aco import PGACOScheduler, train_scheduler
 from agents.pg.distributions import ActionKind
 from agents.pg.policy import ActorCritic, PolicyAgent, PolicyArch
+from arena.episodes import play_episodes
 
 ENV = "arena/IoTScheduling-v0"
 
 
-def mean_response(env, agent, seeds):
+def mean_response(env, agent, seeds: range) -> float:
+    """Mean response time over one episode per (consecutive) seed."""
     out = []
-    for seed in seeds:
-        observation, info = env.reset(seed=seed)
-        agent.reset(seed)
-        done = False
-        while not done:
-            observation, _, done, _, info = env.step(agent.act(observation, info))
-        out.append(info["response_times"].mean())
+    play_episodes(
+        env,
+        agent,
+        episodes=len(seeds),
+        seed=seeds[0],
+        on_episode=lambda _, info: out.append(info["response_times"].mean()),
+    )
     return float(np.mean(out))
 
 
