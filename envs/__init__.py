@@ -30,4 +30,4 @@ __all__ = [
     "unregister",
 ]
 
-from envs import inventory, iot, motor, search, textarena, werewolf  # noqa: F401  (each family registers its ids)
+from envs import inventory, iot, motor, qd, search, textarena, werewolf  # noqa: F401  (each family registers its ids)
