@@ -88,7 +88,7 @@ TASKS: dict[str, QDTask] = {
         1000,
         105,
         8,
-        ("front_left", "front_right", "back_left", "back_right"),
+        ("front_left", "back_left", "back_right", "front_right"),
         3.24,
     ),
     "ant_omni": QDTask(
