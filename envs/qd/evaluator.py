@@ -117,6 +117,7 @@ class EvalResult:
     fitness: np.ndarray  # [B] float64 episode returns
     descriptors: np.ndarray  # [B, D] float64, within the task's bounds
     transitions: Transitions | None
+    lengths: np.ndarray | None = None  # [B] int64 steps each episode took (< episode_length if it terminated)
 
 
 def make_simulator(task: QDTask, device: torch.device):
@@ -217,7 +218,7 @@ class BatchEvaluator:
         self.evaluations += n
         self.env_steps += int(steps.sum())
         transitions = self._transitions(record, descriptor) if record_transitions else None
-        return EvalResult(fitness.cpu().numpy(), descriptor.cpu().numpy(), transitions)
+        return EvalResult(fitness.cpu().numpy(), descriptor.cpu().numpy(), transitions, steps.cpu().numpy())
 
     @staticmethod
     def _transitions(record: list[tuple[torch.Tensor, ...]], descriptor: torch.Tensor) -> Transitions:

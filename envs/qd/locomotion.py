@@ -18,7 +18,8 @@ from envs.qd.tasks import TASKS, QDTask
 class Morphology:
     """Which Gymnasium v5 env a task runs and the geoms whose floor contacts make its descriptor."""
 
-    gym_class: str  # "module:Class" of the Gymnasium v5 env
+    gym_id: str  # the Gymnasium v5 id
+    gym_class: str  # "module:Class" of that env
     feet: tuple[str, ...]  # foot geom names, in the descriptor's order
     omni: bool = False  # ant_omni: no forward reward, descriptor the final x-y
 
@@ -27,13 +28,15 @@ MORPHOLOGIES = {
     "walker2d_uni": Morphology(
         "gymnasium.envs.mujoco.walker2d_v5:Walker2dEnv", ("foot_geom", "foot_left_geom")
     ),
-    "halfcheetah_uni": Morphology("gymnasium.envs.mujoco.half_cheetah_v5:HalfCheetahEnv", ("bfoot", "ffoot")),
-    "hopper_uni": Morphology("gymnasium.envs.mujoco.hopper_v5:HopperEnv", ("foot_geom",)),
+    "halfcheetah_uni": Morphology(
+        "HalfCheetah-v5", "gymnasium.envs.mujoco.half_cheetah_v5:HalfCheetahEnv", ("bfoot", "ffoot")
+    ),
+    "hopper_uni": Morphology("Hopper-v5", "gymnasium.envs.mujoco.hopper_v5:HopperEnv", ("foot_geom",)),
     "ant_uni": Morphology(
         "gymnasium.envs.mujoco.ant_v5:AntEnv",
         ("left_ankle_geom", "right_ankle_geom", "third_ankle_geom", "fourth_ankle_geom"),
     ),
-    "ant_omni": Morphology("gymnasium.envs.mujoco.ant_v5:AntEnv", (), omni=True),
+    "ant_omni": Morphology("Ant-v5", "gymnasium.envs.mujoco.ant_v5:AntEnv", (), omni=True),
 }
 
 

@@ -66,6 +66,7 @@ def test_counts_are_exact_when_episodes_end_early_at_the_goal():
     lengths = [steps for *_, steps in episodes]
     assert max(lengths) < 100
     assert (evaluator.evaluations, evaluator.env_steps) == (5, sum(lengths))
+    assert result.lengths.tolist() == lengths
     transitions = result.transitions
     assert len(transitions.reward) == sum(lengths) and int(transitions.terminated.sum()) == 5
     np.testing.assert_allclose(
