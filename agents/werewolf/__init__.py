@@ -1,0 +1,1 @@
+"""Werewolf agents that learn: the LSPO-style latent-strategy player (``werewolf/lspo``)."""
