@@ -26,13 +26,14 @@ class Morphology:
 
 MORPHOLOGIES = {
     "walker2d_uni": Morphology(
-        "gymnasium.envs.mujoco.walker2d_v5:Walker2dEnv", ("foot_geom", "foot_left_geom")
+        "Walker2d-v5", "gymnasium.envs.mujoco.walker2d_v5:Walker2dEnv", ("foot_geom", "foot_left_geom")
     ),
     "halfcheetah_uni": Morphology(
         "HalfCheetah-v5", "gymnasium.envs.mujoco.half_cheetah_v5:HalfCheetahEnv", ("bfoot", "ffoot")
     ),
     "hopper_uni": Morphology("Hopper-v5", "gymnasium.envs.mujoco.hopper_v5:HopperEnv", ("foot_geom",)),
     "ant_uni": Morphology(
+        "Ant-v5",
         "gymnasium.envs.mujoco.ant_v5:AntEnv",
         ("left_ankle_geom", "right_ankle_geom", "third_ankle_geom", "fourth_ankle_geom"),
     ),
@@ -187,7 +188,7 @@ class LocomotionBatch:
         self._low = np.array(self.task.descriptor_low)
         self._high = np.array(self.task.descriptor_high)
         env.close()
-        self._data: list[mujoco.MjData] = []
+        self.data: list[mujoco.MjData] = []
         self._obs = np.zeros((0, self.task.obs_dim))
 
     def _position(self, data: mujoco.MjData) -> np.ndarray:
@@ -197,9 +198,9 @@ class LocomotionBatch:
 
     def reset(self, rng: np.random.Generator, n: int) -> torch.Tensor:
         model, scale = self.model, self._noise
-        while len(self._data) < n:
-            self._data.append(mujoco.MjData(model))
-        for data in self._data[:n]:
+        while len(self.data) < n:
+            self.data.append(mujoco.MjData(model))
+        for data in self.data[:n]:
             mujoco.mj_resetData(model, data)
             data.qpos[:] = model.qpos0 + rng.uniform(low=-scale, high=scale, size=model.nq)
             if self._kind in ("walker2d", "hopper"):
@@ -208,12 +209,12 @@ class LocomotionBatch:
                 data.qvel[:] = scale * rng.standard_normal(model.nv)
             mujoco.mj_forward(model, data)
         self._n = n
-        self._obs = self._observe(self._data[:n])
+        self._obs = self._observe(self.data[:n])
         return torch.as_tensor(self._obs, dtype=torch.float32, device=self.device)
 
     def start_descriptor(self, n: int) -> torch.Tensor:
         if self.morphology.omni:
-            start = np.stack([np.clip(d.qpos[:2], self._low, self._high) for d in self._data[:n]])
+            start = np.stack([np.clip(d.qpos[:2], self._low, self._high) for d in self.data[:n]])
         else:
             start = np.zeros((n, len(self._feet)))
         return torch.as_tensor(start, device=self.device)
@@ -233,7 +234,7 @@ class LocomotionBatch:
         model, n = self.model, self._n
         live = alive.cpu().numpy().nonzero()[0]
         actions = action.cpu().numpy().astype(np.float32)[live]
-        datas = [self._data[i] for i in live]
+        datas = [self.data[i] for i in live]
         before = np.stack([self._position(d) for d in datas]) if datas else np.zeros((0, 2))
         for data, ctrl in zip(datas, actions, strict=True):
             data.ctrl[:] = ctrl

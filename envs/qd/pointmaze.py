@@ -145,16 +145,16 @@ class PointMazeBatch:
 
     def __init__(self, device: torch.device):
         self.device = device
-        self._position = torch.zeros(0, 2, device=device)
+        self.position = torch.zeros(0, 2, device=device)
 
     def reset(self, rng: np.random.Generator, n: int) -> torch.Tensor:
-        self._position = torch.as_tensor(sample_start(rng, n), device=self.device)
-        return self._position
+        self.position = torch.as_tensor(sample_start(rng, n), device=self.device)
+        return self.position
 
     def start_descriptor(self, n: int) -> torch.Tensor:
-        return self._position
+        return self.position
 
     def step(self, action: torch.Tensor, alive: torch.Tensor):
         """(next obs [B, 2], reward [B], terminated [B], step descriptor [B, 2]); all rows move."""
-        self._position, reward, reached = maze_step(self._position, action)
-        return self._position, reward, reached, self._position
+        self.position, reward, reached = maze_step(self.position, action)
+        return self.position, reward, reached, self.position
