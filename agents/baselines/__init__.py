@@ -95,3 +95,17 @@ register_agent(
     domain="iot",
     summary="A trained PG scheduler (agent_dir=...) whose choices ant-colony pheromone refines.",
 )
+
+register_agent(
+    "inventory/echelon_base_stock",
+    "agents.baselines.inventory:echelon_base_stock",
+    domain="inventory",
+    summary="Echelon base-stock on a serial chain; the Clark-Scarf optimal levels by default (backlog).",
+)
+
+register_agent(
+    "werewolf/lspo",
+    "agents.werewolf.lspo:lspo",
+    domain="werewolf",
+    summary="Latent-strategy player: k-means speech strategies, a PPO policy over them and votes (LSPO).",
+)

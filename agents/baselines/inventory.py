@@ -160,6 +160,123 @@ def lost_sales_dp(
     return LostSalesSolution(float((diff.max() + diff.min()) / 2), order, bound, iteration)
 
 
+@dataclass(frozen=True)
+class EchelonSolution:
+    """The optimum of a serial system with backlog: echelon base-stock levels (store first) and the expected
+    cost per period in the env's accounting (pipeline stock is not charged)."""
+
+    levels: tuple[float, ...]
+    cost: float
+    step: float  # grid step of the discretised demand (1 for Poisson: exact)
+
+
+def _period_demand(demand: str, mean: float, std: float, truncate: bool, step: float):
+    """One period's demand on the grid ``step * (first + i)``: (first, pmf). Poisson exactly (``step`` 1);
+    normal by rounding to the nearest grid point, ``max(0, N)`` when ``truncate``."""
+    if demand == "poisson":
+        return 0, poisson_pmf(mean, int(mean + 12 * math.sqrt(mean) + 20))
+    if std == 0:
+        return round(mean / step), np.ones(1)
+    low = 0 if truncate else math.floor((mean - 9 * std) / step)
+    points = np.arange(low, math.ceil((mean + 9 * std) / step) + 1)
+    edges = [NormalDist(mean, std).cdf((k + 0.5) * step) for k in points]
+    cdf = np.array(edges)
+    pmf = np.diff(np.concatenate([[0.0], cdf]))
+    if not truncate:
+        pmf[0] = cdf[0] - NormalDist(mean, std).cdf((low - 0.5) * step)
+    return int(low), pmf / pmf.sum()
+
+
+def _periods(first: int, pmf: np.ndarray, periods: int):
+    """The demand over ``periods`` independent periods: (first, pmf) convolved ``periods`` times."""
+    out_first, out = 0, np.ones(1)
+    for _ in range(periods):
+        out_first, out = out_first + first, np.convolve(out, pmf)
+    return out_first, out
+
+
+def serial_echelon_optimum(
+    lead_times: list[int],
+    holding: list[float],
+    underage: float,
+    *,
+    demand: str = "poisson",
+    mean: float = 5.0,
+    std: float = 2.0,
+    truncate: bool = True,
+    step: float | None = None,
+) -> EchelonSolution:
+    """Optimal echelon base-stock levels and cost of a serial chain with backlog (Clark & Scarf 1960).
+
+    Stages k = 1..K, the store first; ``lead_times[k]`` and ``holding[k]`` (installation holding cost H_k
+    per unit of end-of-period stock, non-increasing upstream) belong to the goods flowing *into* stage k;
+    ``underage`` is the store's backlog cost p. Stage k orders up to its echelon inventory position (all
+    stock at or below k, and in transit to it). Writing the cost with echelon holding costs
+    h_k = H_k - H_{k+1} and echelon net stock (Federgruen & Zipkin 1984), the exact recursion on the
+    discretised demand (D^(n) = demand over n periods) is
+
+    * ``C_1(y) = h_1 E(y - D^(L_1+1)) + (p + H_1) E(D^(L_1+1) - y)^+``, ``S_1 = argmin C_1``;
+    * ``C_k(y) = h_k E(y - D^(L_k+1)) + E C_{k-1}(min(S_{k-1}, y - D^(a_k)))``, ``S_k = argmin C_k``,
+
+    where ``a_k = max(L_k, 1)``: what arrives at stage k at the start of period t + L_k can be shipped on in
+    that period, while a zero-lead arrival is only shipped from the next (the simulator's timing). Stock in
+    transit to stage j costs the env nothing but costs H_{j+1} in the echelon accounting; its mean is
+    ``L_j E D`` under any policy, so the env's optimal cost is ``C_K(S_K) - E D sum_j H_{j+1} L_j``. For
+    K = 1 this is the single-store base-stock optimum. A level above the next stage's is lowered to it
+    (echelon k's position never exceeds echelon k + 1's, so the policy is the same). Normal demand is
+    rounded to a grid of ``step`` (default std / 40), which moves the levels by at most a step and the cost
+    by O(step^2).
+    """
+    K = len(lead_times)
+    if K < 1 or len(holding) != K:
+        raise ValueError(f"lead_times and holding need one value per stage, got {lead_times!r}, {holding!r}")
+    if any(not (isinstance(L, int) and L >= 0) for L in lead_times):
+        raise ValueError(f"lead_times={lead_times!r} must be integers >= 0")
+    echelon = [holding[k] - (holding[k + 1] if k + 1 < K else 0.0) for k in range(K)]
+    if min(echelon) < 0 or underage <= 0:
+        raise ValueError(
+            f"holding={holding!r} must be >= 0 and non-increasing upstream, and underage={underage} > 0"
+        )
+    if demand not in ("poisson", "normal"):
+        raise ValueError(f"demand={demand!r} must be 'poisson' or 'normal'")
+    step = 1.0 if demand == "poisson" else (step or max(std, 1e-9) / 40)
+    first, pmf = _period_demand(demand, mean, std, truncate, step)
+    unit_mean = float(np.dot(first + np.arange(len(pmf)), pmf))  # E D in grid steps
+    # C_k is tabulated on grid indices lo..hi; lo leaves room for every upstream stage's demand draw.
+    windows = [_periods(first, pmf, L + 1) for L in lead_times]
+    shifts = [_periods(first, pmf, max(L, 1)) for L in lead_times]
+    hi = sum(f + len(q) for f, q in windows) + 1
+    lo = min(0, first * (sum(lead_times) + K)) - sum(f + len(q) for f, q in shifts[1:]) - 1
+    grid = np.arange(lo, hi + 1)
+    f1, q1 = windows[0]
+    shortfall = np.maximum(f1 + np.arange(len(q1))[None, :] - grid[:, None], 0) @ q1  # E(D - y)^+, steps
+    cost = step * (
+        echelon[0] * (grid - unit_mean * (lead_times[0] + 1)) + (underage + holding[0]) * shortfall
+    )
+    levels = []
+    for k in range(1, K + 1):
+        best = int(np.argmax(cost <= cost.min() + 1e-7 * (1 + abs(cost.min()))))  # the smallest minimiser
+        levels.append(int(grid[best]))
+        if k == K:
+            break
+        clipped = np.where(grid >= grid[best], cost[best], cost)
+        fk, qk = shifts[k]
+        pad = max(0, -fk) + 1
+        clipped = np.concatenate([clipped, np.full(pad, cost[best])])
+        expected = np.convolve(clipped, qk, mode="valid")  # E C(min(S, y - D)) on a shifted grid
+        start = grid[0] + len(qk) - 1 + fk
+        grid = np.arange(start, start + len(expected))
+        keep = grid <= hi
+        grid, expected = grid[keep], expected[keep]
+        cost = step * echelon[k] * (grid - unit_mean * (lead_times[k] + 1)) + expected
+    for k in range(
+        K - 2, -1, -1
+    ):  # echelon k never holds more than echelon k + 1: same policy, tidier levels
+        levels[k] = min(levels[k], levels[k + 1])
+    credit = unit_mean * step * sum(holding[j + 1] * lead_times[j] for j in range(K - 1))
+    return EchelonSolution(tuple(level * step for level in levels), float(cost.min() - credit), step)
+
+
 # ---------------------------------------------------------------- agents
 
 
@@ -179,7 +296,8 @@ def _problem(spaces: EnvSpaces) -> dict[str, Any]:
 class _OrderUpTo:
     """Orders along each edge what its target node lacks of its level: ``max(0, S - inventory position)``,
     split evenly over the node's incoming edges, optionally capped per order, and never above what the action
-    space allows (its ``high``, the env's order capacity)."""
+    space allows (its ``high``, the env's order capacity). With ``echelon=True`` a node's position is its
+    echelon inventory position: its own plus that of every node below it."""
 
     def __init__(
         self,
@@ -188,6 +306,7 @@ class _OrderUpTo:
         levels: list[float],
         high: np.ndarray,
         cap: float | None = None,
+        echelon: bool = False,
     ):
         self.name, self.problem, self.cap, self.high = name, problem, cap, np.asarray(high, dtype=np.float64)
         self.levels = np.asarray(levels, dtype=np.float64)
@@ -196,13 +315,17 @@ class _OrderUpTo:
         targets = np.array([d for _, d in problem["edges"]])
         self._targets = targets
         self._share = 1.0 / np.bincount(targets, minlength=n)[targets]
+        self._reach = np.eye(n)
+        if echelon:
+            for i in range(n):
+                self._reach[i, list(_downstream(problem, i))] = 1.0
 
     def reset(self, seed: int | None = None) -> None:
         pass
 
     def act(self, observation, info: dict) -> np.ndarray:
         obs = np.asarray(observation, dtype=np.float64)
-        position = obs[: self._n] + obs[self._n :].reshape(self._n, self._lead).sum(1)
+        position = self._reach @ (obs[: self._n] + obs[self._n :].reshape(self._n, self._lead).sum(1))
         orders = np.maximum(self.levels - position, 0.0)[self._targets] * self._share
         if self.cap is not None:
             orders = np.minimum(orders, self.cap)
@@ -278,6 +401,56 @@ def base_stock(spaces: EnvSpaces, level: float | list[float] | None = None, cap:
             )
     agent = _OrderUpTo("inventory/base_stock", problem, levels, spaces.action_space.high, cap)
     agent.expected_cost = cost if cap is None else None
+    return agent
+
+
+def serial_stages(problem: dict[str, Any]) -> list[int]:
+    """Node indices of a serial chain (or a single store) from the store up to the node the supplier feeds;
+    ``ValueError`` for any other network."""
+    stores, edges = problem["stores"], problem["edges"]
+    if len(stores) != 1 or len(edges) != len(problem["nodes"]):
+        raise ValueError(f"topology={problem['topology']!r} is not a serial chain ending in one store")
+    chain = [stores[0]]
+    while True:
+        sources = [s for s, d in edges if d == chain[-1]]
+        if len(sources) != 1:
+            raise ValueError(
+                f"node {problem['nodes'][chain[-1]]!r} needs exactly one supplier in a serial chain"
+            )
+        if sources[0] < 0:
+            return chain
+        chain.append(sources[0])
+
+
+def echelon_base_stock(spaces: EnvSpaces, levels: list[float] | None = None):
+    """``inventory/echelon_base_stock``: each stage of a serial chain orders up to ``levels`` (one per stage,
+    store first) on its echelon inventory position; without ``levels``, the Clark-Scarf optimum of the env
+    (:func:`serial_echelon_optimum`, backlog, Poisson or normal demand), whose cost is ``expected_cost``."""
+    problem = _problem(spaces)
+    chain = serial_stages(problem)
+    if problem["lost_sales"] or problem["demand"] not in ("poisson", "normal"):
+        raise ValueError("inventory/echelon_base_stock needs backlog and demand='poisson' or 'normal'")
+    cost = None
+    if levels is None:
+        solution = serial_echelon_optimum(
+            [problem["lead_time"][i] for i in chain],
+            [problem["holding_cost"][i] for i in chain],
+            problem["underage_cost"][0],
+            demand=problem["demand"],
+            mean=problem["demand_mean"][0],
+            std=problem["demand_std"][0],
+            truncate=problem["truncated_demand"],
+        )
+        levels, cost = list(solution.levels), solution.cost
+    if len(levels) != len(chain):
+        raise ValueError(f"levels={levels!r} needs one level per stage ({len(chain)}), store first")
+    per_node = [0.0] * len(problem["nodes"])
+    for i, level in zip(chain, levels, strict=True):
+        per_node[i] = float(level)
+    agent = _OrderUpTo(
+        "inventory/echelon_base_stock", problem, per_node, spaces.action_space.high, echelon=True
+    )
+    agent.expected_cost = cost
     return agent
 
 
