@@ -191,8 +191,10 @@ class BatchEvaluator:
         obs = self._sim.reset(self._rng, n)
         alive = torch.ones(n, dtype=torch.bool, device=device)
         fitness = torch.zeros(n, dtype=torch.float64, device=device)
-        descriptor_sum = torch.zeros(n, task.descriptor_dim, dtype=torch.float64, device=device)
-        last_descriptor = self._sim.start_descriptor(n).to(torch.float64)
+        mean = self._sim.descriptor_is_mean  # else the descriptor is the last step's
+        descriptor = torch.zeros(n, task.descriptor_dim, dtype=torch.float64, device=device)
+        if not mean:
+            descriptor = self._sim.start_descriptor(n).to(torch.float64)
         steps = torch.zeros(n, dtype=torch.int64, device=device)
         record: list[tuple[torch.Tensor, ...]] = []
         for _ in range(self.episode_length):
@@ -201,19 +203,22 @@ class BatchEvaluator:
             reward = torch.clamp(reward.to(torch.float64), min=-task.reward_floor)
             live = alive.unsqueeze(-1)
             fitness += torch.where(alive, reward, 0.0)
-            descriptor_sum += torch.where(live, step_descriptor.to(torch.float64), 0.0)
-            last_descriptor = torch.where(live, step_descriptor.to(torch.float64), last_descriptor)
+            if mean:
+                descriptor += torch.where(live, step_descriptor.to(torch.float64), 0.0)
+            else:
+                descriptor = torch.where(live, step_descriptor.to(torch.float64), descriptor)
             steps += alive
             if record_transitions:
                 index = alive.nonzero().squeeze(-1)
                 record.append(
                     (obs, action, reward.to(torch.float32), next_obs, terminated, step_descriptor, index)
                 )
-            alive = alive & ~terminated
+            alive &= ~terminated
             obs = next_obs
             if not bool(alive.any()):
                 break
-        descriptor = descriptor_sum / steps.unsqueeze(-1) if self._sim.descriptor_is_mean else last_descriptor
+        if mean:
+            descriptor /= steps.unsqueeze(-1)
         descriptor = torch.minimum(torch.maximum(descriptor, self._low), self._high)
         self.evaluations += n
         self.env_steps += int(steps.sum())

@@ -49,12 +49,15 @@ def make_gym_env(name: str) -> gym.Env:
     return getattr(importlib.import_module(module), cls)()
 
 
-def feet_contacts(model: mujoco.MjModel, data: mujoco.MjData, feet: np.ndarray) -> np.ndarray:
-    """Per foot geom id in ``feet``: 1.0 when MuJoCo's contact list holds a contact of it with the floor."""
-    pairs = data.contact.geom
-    floor = model.geom("floor").id
-    with_floor = np.where(pairs[:, 0] == floor, pairs[:, 1], np.where(pairs[:, 1] == floor, pairs[:, 0], -1))
-    return np.isin(feet, with_floor).astype(np.float64)
+def feet_contacts(data: mujoco.MjData, floor: int, foot_index: dict[int, int], out: np.ndarray) -> np.ndarray:
+    """``out`` [F] set to 1.0 for each foot (geom id -> index in ``foot_index``) that MuJoCo's contact list
+    pairs with the ``floor`` geom, else 0.0."""
+    out[:] = 0.0
+    for g1, g2 in data.contact.geom.tolist():
+        foot = foot_index.get(g2) if g1 == floor else foot_index.get(g1) if g2 == floor else None
+        if foot is not None:
+            out[foot] = 1.0
+    return out
 
 
 class QDLocomotionEnv(gym.Env):
@@ -114,12 +117,13 @@ class QDLocomotionEnv(gym.Env):
         self.task: QDTask = TASKS[task]
         self._morphology = MORPHOLOGIES[task]
         model = self._env.model
-        self._feet = np.array([model.geom(name).id for name in self._morphology.feet], dtype=np.int64)
+        self._floor = model.geom("floor").id
+        self._foot_index = {model.geom(name).id: k for k, name in enumerate(self._morphology.feet)}
         self._low = np.array(self.task.descriptor_low)
         self._high = np.array(self.task.descriptor_high)
         self.observation_space = self._env.observation_space
         self.action_space = self._env.action_space
-        self._contact_sum = np.zeros(len(self._feet))
+        self._contact_sum = np.zeros(len(self._foot_index))
         self._steps = 0
         self._fitness = 0.0
 
@@ -148,7 +152,7 @@ class QDLocomotionEnv(gym.Env):
     def _step_descriptor(self) -> np.ndarray:
         if self._morphology.omni:
             return np.clip(self._env.data.qpos[:2], self._low, self._high)
-        return feet_contacts(self._env.model, self._env.data, self._feet)
+        return feet_contacts(self._env.data, self._floor, self._foot_index, np.zeros(len(self._foot_index)))
 
     def _descriptor_info(self, step_descriptor: np.ndarray) -> dict[str, Any]:
         omni = self._morphology.omni
@@ -161,6 +165,9 @@ class QDLocomotionEnv(gym.Env):
 
     def close(self):
         self._env.close()
+
+
+_QPOS_QVEL = mujoco.mjtState.mjSTATE_QPOS | mujoco.mjtState.mjSTATE_QVEL
 
 
 class LocomotionBatch:
@@ -184,23 +191,21 @@ class LocomotionBatch:
         self.dt = env.dt
         self._kind = name.split("_")[0]  # walker2d, halfcheetah, hopper, ant
         self._noise = env._reset_noise_scale
-        self._feet = np.array([self.model.geom(n).id for n in self.morphology.feet], dtype=np.int64)
+        self._floor = self.model.geom("floor").id
+        self._foot_index = {self.model.geom(name).id: k for k, name in enumerate(self.morphology.feet)}
         self._low = np.array(self.task.descriptor_low)
         self._high = np.array(self.task.descriptor_high)
         env.close()
         self.data: list[mujoco.MjData] = []
         self._obs = np.zeros((0, self.task.obs_dim))
 
-    def _position(self, data: mujoco.MjData) -> np.ndarray:
-        """What the Gymnasium env differentiates for the forward velocity: qpos x, or the ant torso's xpos
-        x-y."""
-        return data.xpos[1, :2] if self._kind == "ant" else data.qpos[:1]
-
     def reset(self, rng: np.random.Generator, n: int) -> torch.Tensor:
         model, scale = self.model, self._noise
         while len(self.data) < n:
             self.data.append(mujoco.MjData(model))
-        for data in self.data[:n]:
+        self._state = np.empty((n, model.nq + model.nv))  # each episode's qpos and qvel after its last step
+        self._torso_xy = np.empty((n, 2))  # the ant's torso xpos x-y after its last step
+        for i, data in enumerate(self.data[:n]):
             mujoco.mj_resetData(model, data)
             data.qpos[:] = model.qpos0 + rng.uniform(low=-scale, high=scale, size=model.nq)
             if self._kind in ("walker2d", "hopper"):
@@ -208,68 +213,90 @@ class LocomotionBatch:
             else:
                 data.qvel[:] = scale * rng.standard_normal(model.nv)
             mujoco.mj_forward(model, data)
+            mujoco.mj_getState(model, data, self._state[i], _QPOS_QVEL)
+            self._torso_xy[i] = data.xpos[1, :2]
         self._n = n
         self._obs = self._observe(self.data[:n])
+        # step outputs; the rows of ended episodes keep their last values (the evaluator masks them)
+        self._reward_out, self._terminated_out = np.zeros(n), np.zeros(n, dtype=bool)
+        self._descriptor_out = np.zeros((n, len(self._low)))
         return torch.as_tensor(self._obs, dtype=torch.float32, device=self.device)
 
     def start_descriptor(self, n: int) -> torch.Tensor:
         if self.morphology.omni:
             start = np.stack([np.clip(d.qpos[:2], self._low, self._high) for d in self.data[:n]])
         else:
-            start = np.zeros((n, len(self._feet)))
+            start = np.zeros((n, len(self._foot_index)))
         return torch.as_tensor(start, device=self.device)
 
     def _observe(self, datas: list[mujoco.MjData]) -> np.ndarray:
         qpos = np.stack([d.qpos for d in datas])
         qvel = np.stack([d.qvel for d in datas])
+        forces = np.stack([d.cfrc_ext for d in datas]) if self._kind == "ant" else None
+        return self._observation(qpos, qvel, forces)
+
+    def _observation(self, qpos: np.ndarray, qvel: np.ndarray, forces: np.ndarray | None) -> np.ndarray:
+        """Gymnasium v5's observations of k episodes: qpos [k, nq], qvel [k, nv], cfrc_ext [k, nbody, 6]."""
         if self._kind == "ant":
-            forces = np.clip(np.stack([d.cfrc_ext[1:] for d in datas]), -1.0, 1.0).reshape(len(datas), -1)
-            return np.concatenate((qpos[:, 2:], qvel, forces), axis=1)
+            clipped = np.clip(forces[:, 1:], -1.0, 1.0).reshape(len(qpos), -1)
+            return np.concatenate((qpos[:, 2:], qvel, clipped), axis=1)
         if self._kind == "halfcheetah":
             return np.concatenate((qpos[:, 1:], qvel), axis=1)
         return np.concatenate((qpos[:, 1:], np.clip(qvel, -10, 10)), axis=1)
 
     def step(self, action: torch.Tensor, alive: torch.Tensor):
-        """Steps the live episodes; (obs [B, obs_dim], reward [B], terminated [B], step descriptor [B, D])."""
-        model, n = self.model, self._n
+        """Steps the live episodes; (obs [B, obs_dim], reward [B], terminated [B], step descriptor [B, D]).
+
+        One Python pass over the live ``MjData``: set the control, step, copy out what the formulas need."""
+        model, ant, nq = self.model, self._kind == "ant", self.model.nq
         live = alive.cpu().numpy().nonzero()[0]
         actions = action.cpu().numpy().astype(np.float32)[live]
-        datas = [self.data[i] for i in live]
-        before = np.stack([self._position(d) for d in datas]) if datas else np.zeros((0, 2))
-        for data, ctrl in zip(datas, actions, strict=True):
-            data.ctrl[:] = ctrl
-            mujoco.mj_step(model, data, nstep=self.frame_skip)
-            if self._kind == "ant":
+        k = len(live)
+        # the forward velocity differentiates qpos x (the ant: its torso's xpos x-y), as Gymnasium does
+        before = self._torso_xy[live] if ant else self._state[live, :1]
+        forces = np.empty((k, model.nbody, 6)) if ant else None
+        contacts = np.zeros((k, len(self._foot_index)))
+        state, torso_xy, datas = self._state, self._torso_xy, self.data
+        floor, foot_index, frame_skip = self._floor, self._foot_index, self.frame_skip
+        for j, i in enumerate(live.tolist()):
+            data = datas[i]
+            data.ctrl[:] = actions[j]
+            mujoco.mj_step(model, data, nstep=frame_skip)
+            if ant:
                 mujoco.mj_rnePostConstraint(model, data)
-        reward, terminated = np.zeros(n), np.zeros(n, dtype=bool)
-        step_descriptor = np.zeros((n, len(self._low)))
-        if datas:
-            velocity = (np.stack([self._position(d) for d in datas]) - before) / self.dt
-            reward[live], terminated[live] = self._reward(datas, actions, velocity)
-            self._obs[live] = self._observe(datas)
-            if self.morphology.omni:
-                step_descriptor[live] = np.clip(np.stack([d.qpos[:2] for d in datas]), self._low, self._high)
-            else:
-                step_descriptor[live] = np.stack([feet_contacts(model, d, self._feet) for d in datas])
+                forces[j] = data.cfrc_ext
+                torso_xy[i] = data.xpos[1, :2]
+            mujoco.mj_getState(model, data, state[i], _QPOS_QVEL)
+            if foot_index:
+                feet_contacts(data, floor, foot_index, contacts[j])
+        qpos, qvel = state[live, :nq], state[live, nq:]
+        after = torso_xy[live] if ant else qpos[:, :1]
+        reward, terminated, step_descriptor = self._reward_out, self._terminated_out, self._descriptor_out
+        if k:
+            velocity = (after - before) / self.dt
+            reward[live], terminated[live] = self._reward(qpos, qvel, forces, actions, velocity[:, 0])
+            self._obs[live] = self._observation(qpos, qvel, forces)
+            step_descriptor[live] = (
+                np.clip(qpos[:, :2], self._low, self._high) if self.morphology.omni else contacts
+            )
         device = self.device
         return (
-            torch.as_tensor(self._obs, dtype=torch.float32, device=device),
-            torch.as_tensor(reward, device=device),
-            torch.as_tensor(terminated, device=device),
-            torch.as_tensor(step_descriptor, device=device),
+            torch.from_numpy(self._obs.astype(np.float32)).to(device),
+            torch.from_numpy(reward.copy()).to(device),
+            torch.from_numpy(terminated.copy()).to(device),
+            torch.from_numpy(step_descriptor.copy()).to(device),
         )
 
-    def _reward(self, datas: list[mujoco.MjData], actions: np.ndarray, velocity: np.ndarray):
-        """Gymnasium v5's reward and termination, row by row in the same floating-point order."""
-        qpos = np.stack([d.qpos for d in datas])
-        qvel = np.stack([d.qvel for d in datas])
-        square_sum = np.array([np.sum(np.square(a)) for a in actions])  # float32, as Gymnasium sums it
+    def _reward(self, qpos, qvel, forces, actions: np.ndarray, forward: np.ndarray):
+        """Gymnasium v5's reward and termination for k episodes, in its floating-point order (the control cost
+        in float32 from the float32 actions, as Gymnasium computes it)."""
+        square_sum = np.square(actions).sum(axis=1)
         if self._kind == "halfcheetah":
-            return velocity[:, 0] - 0.1 * square_sum, np.zeros(len(datas), dtype=bool)
+            return forward - 0.1 * square_sum, np.zeros(len(qpos), dtype=bool)
         if self._kind == "walker2d":
             healthy = (qpos[:, 1] > 0.8) & (qpos[:, 1] < 2.0) & (qpos[:, 2] > -1.0) & (qpos[:, 2] < 1.0)
-            ctrl_cost = 1e-3 * square_sum
-        elif self._kind == "hopper":
+            return (forward + healthy * 1.0) - 1e-3 * square_sum, ~healthy
+        if self._kind == "hopper":
             state = np.concatenate((qpos, qvel), axis=1)[:, 2:]
             healthy = (
                 np.all((state > -100.0) & (state < 100.0), axis=1)
@@ -277,17 +304,11 @@ class LocomotionBatch:
                 & (qpos[:, 2] > -0.2)
                 & (qpos[:, 2] < 0.2)
             )
-            ctrl_cost = 1e-3 * square_sum
-        else:  # ant
-            state = np.concatenate((qpos, qvel), axis=1)
-            healthy = np.isfinite(state).all(axis=1) & (qpos[:, 2] >= 0.2) & (qpos[:, 2] <= 1.0)
-            ctrl_cost = 0.5 * square_sum
-            forces = np.clip(np.stack([d.cfrc_ext for d in datas]), -1.0, 1.0)
-            contact_cost = np.array([5e-4 * np.sum(np.square(f)) for f in forces])
-            forward = velocity[:, 0]
-            reward = (forward + healthy * 1.0) - (ctrl_cost + contact_cost)
-            if self.morphology.omni:
-                reward = reward - forward
-            return reward, ~healthy
-        reward = (velocity[:, 0] + healthy * 1.0) - ctrl_cost
+            return (forward + healthy * 1.0) - 1e-3 * square_sum, ~healthy
+        state = np.concatenate((qpos, qvel), axis=1)  # the ant
+        healthy = np.isfinite(state).all(axis=1) & (qpos[:, 2] >= 0.2) & (qpos[:, 2] <= 1.0)
+        contact_cost = 5e-4 * np.square(np.clip(forces, -1.0, 1.0)).reshape(len(qpos), -1).sum(axis=1)
+        reward = (forward + healthy * 1.0) - (0.5 * square_sum + contact_cost)
+        if self.morphology.omni:
+            reward = reward - forward
         return reward, ~healthy

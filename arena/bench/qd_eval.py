@@ -1,0 +1,189 @@
+"""``arena bench qd-eval``: the QD evaluator's throughput against raw MuJoCo and a Gymnasium vector env.
+
+One experiment per run: ``batch`` episodes of ``task`` (``episode_length`` steps at most), all with the same
+open-loop random actions (uniform in [-1, 1], seeded). Timed on the same machine, in the same process:
+
+* ``evaluator``: :class:`envs.qd.evaluator.BatchEvaluator` with those actions (``evaluate_agent``);
+* ``raw``: the bare physics of exactly those episodes: the same start states (set the same way), the same
+  actions, each episode stopped where the evaluator's stopped, as ``data.ctrl[:] = a`` then
+  ``mj_step(model, data, nstep=frame_skip)`` on B ``MjData`` (for the point maze: the batched ``maze_step``).
+  ``overhead = evaluator time / raw time - 1`` is what the evaluator adds to the simulator (observations,
+  rewards, health checks, contacts, book-keeping);
+* ``evaluator_mlp``: the evaluator with the default MLP policy (64, 64) instead of the open-loop actions, so
+  the policy's batched forward is included;
+* ``gym_sync_vector``: Gymnasium's ``SyncVectorEnv`` of the plain Gymnasium v5 env (or our point-maze env)
+  with ``batch`` copies stepped ``episode_length`` times with the same actions (autoreset), the usual Python
+  loop.
+
+torch runs single-threaded here (``torch.set_num_threads(1)`` for the run, restored after): the policy's small
+batched matrix products gain nothing from threads, and on a busy machine threads make them far slower.
+Evaluator and raw times are the best of ``repeats`` runs. Writes ``qd_eval_<task>.json`` to ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from arena.bench.sandbox import cpu_name
+
+
+def _open_loop(actions: np.ndarray):
+    """A batched act that ignores the observation and plays ``actions[t]`` [B, A] at its t-th call."""
+    t = 0
+
+    def act(obs: torch.Tensor) -> torch.Tensor:
+        nonlocal t
+        a = torch.as_tensor(actions[min(t, len(actions) - 1)], device=obs.device)
+        t += 1
+        return a
+
+    return act
+
+
+def _raw_s(task: str, actions: np.ndarray, lengths: np.ndarray, seed: int) -> float:
+    """Seconds the bare simulator takes for the episodes the evaluator ran: the same start states (set as the
+    evaluator sets them, included in the time as the evaluator's are), actions and episode lengths."""
+    from envs.qd.evaluator import make_simulator
+    from envs.qd.tasks import get_task
+
+    sim = make_simulator(get_task(task), torch.device("cpu"))
+    start = time.perf_counter()
+    sim.reset(np.random.default_rng(seed), len(lengths))
+    if task == "pointmaze":
+        from envs.qd.pointmaze import maze_step
+
+        position, steps = sim.position, torch.as_tensor(actions)
+        for t in range(int(lengths.max())):
+            position, _, _ = maze_step(position, steps[t])
+        return time.perf_counter() - start
+    import mujoco
+
+    model, datas, frame_skip = sim.model, sim.data[: len(lengths)], sim.frame_skip
+    for t in range(int(lengths.max())):
+        for i in np.flatnonzero(lengths > t):
+            datas[i].ctrl[:] = actions[t, i]
+            mujoco.mj_step(model, datas[i], nstep=frame_skip)
+    return time.perf_counter() - start
+
+
+def _gym_vector_s(env_id: str, actions: np.ndarray, seed: int) -> float:
+    """Seconds a Gymnasium SyncVectorEnv of ``batch`` envs takes for ``len(actions)`` steps (autoreset)."""
+    import gymnasium as gym
+
+    vector = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(actions.shape[1])])
+    vector.reset(seed=seed)
+    start = time.perf_counter()
+    for step_actions in actions:
+        vector.step(step_actions)
+    elapsed = time.perf_counter() - start
+    vector.close()
+    return elapsed
+
+
+def run_qd_eval_bench(
+    task: str = "walker2d_uni",
+    batch: int = 64,
+    out_dir: Path = Path("results/bench"),
+    console: Console | None = None,
+    *,
+    episode_length: int = 200,
+    seed: int = 0,
+    repeats: int = 3,
+) -> dict[str, Any]:
+    """Measure, print the table and write ``qd_eval_<task>.json``; returns the numbers written."""
+    import envs  # noqa: F401  (registers the ids)
+    from envs.qd.evaluator import BatchEvaluator
+    from envs.qd.tasks import get_task
+
+    qd_task = get_task(task)
+    if batch < 1:
+        raise ValueError(f"batch={batch} must be >= 1")
+    if episode_length < 1:
+        raise ValueError(f"episode_length={episode_length} must be >= 1")
+    if repeats < 1:
+        raise ValueError(f"repeats={repeats} must be >= 1")
+    console = console or Console()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    actions = np.random.default_rng(seed).uniform(-1, 1, (episode_length, batch, qd_task.action_dim))
+    actions = actions.astype(np.float32)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        evaluator_s, raw_s = math.inf, math.inf
+        for _ in range(repeats):  # the best of ``repeats`` runs: a busy machine disturbs the best one least
+            evaluator = BatchEvaluator(qd_task, episode_length=episode_length, seed=seed)
+            start = time.perf_counter()
+            result = evaluator.evaluate_agent(_open_loop(actions), batch)
+            evaluator_s = min(evaluator_s, time.perf_counter() - start)
+            raw_s = min(raw_s, _raw_s(task, actions, result.lengths, seed))
+        env_steps = int(result.lengths.sum())
+        mlp = BatchEvaluator(qd_task, episode_length=episode_length, seed=seed)
+        params = mlp.policy.init(batch, torch.Generator().manual_seed(seed))
+        start = time.perf_counter()
+        mlp.evaluate(params)
+        mlp_s = time.perf_counter() - start
+        if task == "pointmaze":
+            gym_id = qd_task.env_id
+        else:
+            from envs.qd.locomotion import MORPHOLOGIES
+
+            gym_id = MORPHOLOGIES[task].gym_id
+        gym_s = _gym_vector_s(gym_id, actions, seed)
+    finally:
+        torch.set_num_threads(threads)
+    results: dict[str, Any] = {
+        "task": task,
+        "cpu": cpu_name(),
+        "device": "cpu",
+        "torch_threads": 1,
+        "batch": batch,
+        "episode_length": episode_length,
+        "repeats": repeats,
+        "evaluator": {
+            "evaluations_per_s": batch / evaluator_s,
+            "env_steps_per_s": env_steps / evaluator_s,
+            "env_steps": env_steps,
+        },
+        "raw": {"env_steps_per_s": env_steps / raw_s, "evaluations_per_s": batch / raw_s},
+        "overhead": evaluator_s / raw_s - 1.0,
+        "evaluator_mlp": {
+            "evaluations_per_s": batch / mlp_s,
+            "env_steps_per_s": mlp.env_steps / mlp_s,
+            "env_steps": mlp.env_steps,
+        },
+        "gym_sync_vector": {"env_id": gym_id, "env_steps_per_s": batch * episode_length / gym_s},
+    }
+    (out_dir / f"qd_eval_{task}.json").write_text(json.dumps(results, indent=2))
+    _print(console, results)
+    return results
+
+
+def _print(console: Console, results: dict[str, Any]) -> None:
+    table = Table(
+        title=f"QD evaluator, {results['task']}, batch {results['batch']}, {results['episode_length']} steps "
+        f"on {results['cpu']}"
+    )
+    table.add_column("loop")
+    table.add_column("env-steps/s", justify="right")
+    table.add_column("evaluations/s", justify="right")
+    for label, key in (
+        ("raw simulator (same episodes)", "raw"),
+        ("BatchEvaluator, open-loop actions", "evaluator"),
+        ("BatchEvaluator, MLP policy", "evaluator_mlp"),
+        (f"Gymnasium SyncVectorEnv ({results['gym_sync_vector']['env_id']})", "gym_sync_vector"),
+    ):
+        row = results[key]
+        evals = row.get("evaluations_per_s")
+        table.add_row(label, f"{row['env_steps_per_s']:,.0f}", f"{evals:,.2f}" if evals else "-")
+    console.print(table)
+    console.print(f"evaluator overhead over the raw simulator: {100 * results['overhead']:.1f} %")
