@@ -6,7 +6,8 @@ open-loop random actions (uniform in [-1, 1], seeded). Timed on the same machine
 * ``evaluator``: :class:`envs.qd.evaluator.BatchEvaluator` with those actions (``evaluate_agent``);
 * ``raw``: the bare physics of exactly those episodes: the same start states (set the same way), the same
   actions, each episode stopped where the evaluator's stopped, as ``data.ctrl[:] = a`` then
-  ``mj_step(model, data, nstep=frame_skip)`` on B ``MjData`` (for the point maze: the batched ``maze_step``).
+  ``mj_step(model, data, nstep=frame_skip)`` on B ``MjData`` (for the ant also ``mj_rnePostConstraint``, which
+  its observation and contact cost need, as in Gymnasium; for the point maze: the batched ``maze_step``).
   ``overhead = evaluator time / raw time - 1`` is what the evaluator adds to the simulator (observations,
   rewards, health checks, contacts, book-keeping);
 * ``evaluator_mlp``: the evaluator with the default MLP policy (64, 64) instead of the open-loop actions, so
@@ -68,10 +69,13 @@ def _raw_s(task: str, actions: np.ndarray, lengths: np.ndarray, seed: int) -> fl
     import mujoco
 
     model, datas, frame_skip = sim.model, sim.data[: len(lengths)], sim.frame_skip
+    forces = task.startswith("ant")  # the ant's observation and contact cost need cfrc_ext after each step
     for t in range(int(lengths.max())):
         for i in np.flatnonzero(lengths > t):
             datas[i].ctrl[:] = actions[t, i]
             mujoco.mj_step(model, datas[i], nstep=frame_skip)
+            if forces:
+                mujoco.mj_rnePostConstraint(model, datas[i])
     return time.perf_counter() - start
 
 
