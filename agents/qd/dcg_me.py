@@ -1,0 +1,152 @@
+"""DCG-MAP-Elites (Faldor et al., GECCO 2023): PGA-ME with a descriptor-conditioned critic Q(s, a | d') and
+actor pi(s | d'), the actor being the archive distilled into one policy.
+
+The critic learns the descriptor-conditioned reward r(s, a) * S(d, d'), S(d, d') = exp(-||d - d'|| / L),
+L = 0.1, on descriptors normalised to [0, 1], with d' the target descriptor it is conditioned on, so
+Q(s, a | d') values fitness only where the behaviour matches d'. d is, with ``similarity="episode"`` (the
+paper), the descriptor the transition's episode reached, or, with ``similarity="step"`` (default), the
+per-step descriptor quantity of the transition's next state (``info["step_descriptor"]``: the position for
+the point maze, whose descriptor is the final position), which makes the reward Markov in the state. The
+task's rewards are first shifted by the per-step fitness floor ``task.min_fitness / task.episode_length`` so
+that they are non-negative: with a negative reward a small S would *raise* the return and the critic would
+prefer missing the target.
+
+Each batch holds three kinds of offspring, each stored with its target d' for the critic:
+- iso-line offspring (GA), d' = the descriptor they reached (S = 1);
+- descriptor-conditioned PG offspring: an elite improved by ``pg_steps`` Adam steps on
+  Q1(s, pi(s) | d_parent), i.e. more fitness while staying in the parent's cell; d' = d_parent;
+- actor injection: the actor folded at targets d' drawn uniformly over the descriptor box, evaluated and
+  inserted like any offspring; these give the critic its d != d' examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+from ribs.emitters import EmitterBase
+
+from agents.qd.map_elites import ga_emitter
+from agents.qd.pga_me import PGAME, PGAConfig
+from agents.qd.td3 import TD3Config, pg_variation
+
+
+def dcg_similarity(d: torch.Tensor, d_prime: torch.Tensor, lengthscale: float = 0.1) -> torch.Tensor:
+    """S(d, d') = exp(-||d - d'||_2 / lengthscale) over the last axis of normalised descriptors."""
+    return torch.exp(-torch.linalg.vector_norm(d - d_prime, dim=-1) / lengthscale)
+
+
+@dataclass
+class DCGConfig(PGAConfig):
+    """DCG-ME: ``pg_fraction`` DC-PG offspring, ``ai_fraction`` injected actors, the rest iso-line."""
+
+    pg_fraction: float = 0.25
+    ai_fraction: float = 0.25
+    critic_steps: int = 3000
+    pg_steps: int = 150
+    pg_lr: float = 5e-3
+    lengthscale: float = 0.1
+    similarity: Literal["step", "episode"] = "step"  # which reached descriptor d the reward compares to d'
+    td3: TD3Config = field(default_factory=TD3Config)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.similarity not in ("step", "episode"):
+            raise ValueError(f"similarity must be 'step' or 'episode', got {self.similarity!r}")
+        if self.lengthscale <= 0:
+            raise ValueError(f"lengthscale must be > 0, got {self.lengthscale}")
+        if self.ai_batch < 1 or self.batch_size - self.pg_batch - self.ai_batch < 1:
+            raise ValueError(f"batch_size={self.batch_size} leaves no GA, PG or actor-injection offspring")
+
+    @property
+    def ai_batch(self) -> int:
+        return round(self.batch_size * self.ai_fraction)
+
+
+class DCPGEmitter(EmitterBase):
+    """Elites after descriptor-conditioned PG steps towards their own (normalised) descriptor."""
+
+    def __init__(self, algorithm: DCGME, batch_size: int):
+        super().__init__(
+            algorithm.archive,
+            solution_dim=algorithm.archive.solution_dim,
+            bounds=None,
+            lower_bounds=None,
+            upper_bounds=None,
+        )
+        self.algorithm, self.batch_size, self.last_cond = algorithm, batch_size, None
+
+    def ask(self) -> np.ndarray:
+        a, c = self.algorithm, self.algorithm.config
+        elites = self.archive.sample_elites(self.batch_size)
+        self.last_cond = a.normalise(elites["measures"])
+        children = pg_variation(
+            torch.as_tensor(elites["solution"], dtype=torch.float32),
+            a.forward,
+            a.td3.critic,
+            a.buffer,
+            steps=c.pg_steps,
+            lr=c.pg_lr,
+            batch_size=c.td3.batch_size,
+            generator=a.generator,
+            cond=self.last_cond,
+        )
+        return children.double().numpy()
+
+
+class ActorInjectionEmitter(EmitterBase):
+    """The descriptor-conditioned actor folded at uniformly drawn normalised targets."""
+
+    def __init__(self, algorithm: DCGME, batch_size: int, seed: int):
+        super().__init__(
+            algorithm.archive,
+            solution_dim=algorithm.archive.solution_dim,
+            bounds=None,
+            lower_bounds=None,
+            upper_bounds=None,
+        )
+        self.algorithm, self.batch_size, self.last_cond = algorithm, batch_size, None
+        self._rng = np.random.default_rng(seed)
+
+    def ask(self) -> np.ndarray:
+        a = self.algorithm
+        self.last_cond = torch.as_tensor(self._rng.random((self.batch_size, len(a.low))), dtype=torch.float32)
+        return a.td3.actor.fold(a.spec, self.last_cond).double().numpy()
+
+
+class DCGME(PGAME):
+    name = "dcg_me"
+
+    def __init__(self, evaluator, config: DCGConfig, *, archive: str = "grid", seed: int = 0):
+        self.cond_dim = len(evaluator.task.descriptor_low)
+        super().__init__(evaluator, config, archive=archive, seed=seed)
+        self.reward_floor = self.task.min_fitness / self.task.episode_length
+
+    def reward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        shifted = (batch["reward"].squeeze(-1) - self.reward_floor).clamp(min=0.0)
+        reached = batch[f"{self.config.similarity}_descriptor"]
+        return shifted * dcg_similarity(reached, batch["cond"], self.config.lengthscale)
+
+    def emitters(self) -> list[EmitterBase]:
+        c = self.config
+        self._pg = DCPGEmitter(self, c.pg_batch)
+        self._ai = ActorInjectionEmitter(self, c.ai_batch, self._seeds[3])
+        ga = ga_emitter(self.archive, c, c.batch_size - c.pg_batch - c.ai_batch, self._seeds[2])
+        return [ga, self._pg, self._ai]
+
+    def conditions(self, n: int) -> torch.Tensor:
+        ga = torch.full((n - self._pg.batch_size - self._ai.batch_size, self.cond_dim), float("nan"))
+        return torch.cat([ga, self._pg.last_cond, self._ai.last_cond])
+
+    def transition_conditions(self, transitions, episode_descriptor, cond, result) -> torch.Tensor:
+        """Each transition's d': its episode's target, or the reached descriptor where it had none (NaN).
+        Transitions are matched to their episode by the episode descriptor (equal descriptors may swap
+        targets between episodes that reached the same point, which changes nothing for GA offspring)."""
+        if cond is None:
+            return episode_descriptor
+        reached = self.normalise(result.descriptors)
+        episode = torch.cdist(episode_descriptor.double(), reached.double()).argmin(dim=1)
+        target = cond[episode]
+        return torch.where(torch.isnan(target), episode_descriptor, target)
