@@ -168,3 +168,10 @@ def test_mujoco_batch_equals_single_evaluations_and_transitions_count_every_step
     assert sum(lengths) == evaluator.env_steps
     ended_early = sum(n < 50 for n in lengths)  # those episodes must end with a true termination
     assert ended_early <= int(batch.transitions.terminated.sum()) <= 3
+
+
+def test_unknown_locomotion_task_raises_naming_the_allowed_ones():
+    from envs.qd.locomotion import QDLocomotionEnv
+
+    with pytest.raises(ValueError, match="walker2d_uni"):
+        QDLocomotionEnv(task="walker3d_uni")
