@@ -84,10 +84,11 @@ class QDPointMazeEnv(gym.Env):
     ``Box(-1, 1, (2,), float32)``: the position (x, y) in m.
 
     ## Rewards
-    Minus the distance (m) from the new position to the goal's centre, so in [-sqrt(1.5^2 + 1.8^2), 0] and a
-    100-step return at least ``-234.31`` (the task's ``min_fitness``). ``info["fitness"]`` is the return so
-    far, ``info["descriptor"]`` and ``info["step_descriptor"]`` the current position (the episode's
-    descriptor is the final position, within [-1, 1]^2).
+    Minus the distance (m) from the new position to the goal centre, so in [-sqrt(1.5^2 + 1.8^2), 0] (clipped
+    at that floor, which float32 rounding could pass by an ulp); a 100-step return is at least ``-234.31``
+    (the task's ``min_fitness``). ``info["fitness"]`` is the return so far, ``info["descriptor"]`` and
+    ``info["step_descriptor"]`` the current position (the episode's descriptor is the final position, within
+    [-1, 1]^2).
 
     ## Starting State
     Uniform in [-0.1, 0.1] x [-1.0, -0.7] m, or ``options={"start": (x, y)}`` in ``reset``.
@@ -126,7 +127,7 @@ class QDPointMazeEnv(gym.Env):
     def step(self, action):
         action = torch.as_tensor(np.asarray(action, dtype=np.float32)).reshape(1, 2)
         self._position, reward, reached = maze_step(self._position, action)
-        reward = float(reward[0])
+        reward = max(float(reward[0]), -self.task.reward_floor)  # float32 rounding at the far corner
         self._fitness += reward
         return self._observation(), reward, bool(reached[0]), False, self._info()
 
