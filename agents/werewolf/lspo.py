@@ -8,8 +8,10 @@ space's own templates:
 2. learn a policy over (latent strategy, target) with the PG core (PPO, :mod:`agents.pg.ppo`) in
    :class:`SideEnv`, a single-agent view in which the learner plays every seat of one side, each seat from
    its own observation only, against scripted players (:mod:`agents.baselines.werewolf`, one style drawn
-   per game) on the other side;
-3. add the trained policy's games to the corpus, re-cluster, and train again.
+   per game) on the other side. The first policy starts from an imitation of the scripted players' moves
+   mapped into the latent space (:func:`imitate`), as LSPO starts from its language model's own play;
+3. add the trained policy's games to the corpus, re-cluster, and train again (from the last policy when
+   the space kept its shape, else from a new imitation).
 
 A seat observes (:class:`SeatView`) the living players, day and phase, its own role, what it knows of each
 side, today's accusations and the last vote, and, for each player, the latent id of what it said today,
@@ -606,12 +608,15 @@ def train(out: Path, config: LSPOConfig, log=print) -> dict[str, Any]:
     pool = {side: scripted_pool_wins(side, config.eval_games, seed=eval_seed) for side in SIDES}
     report: dict[str, Any] = {"config": asdict(config), "iterations": []}
     actors: dict[str, torch.nn.Module] = {}
+    space: StrategySpace | None = None
     for iteration in range(config.iterations):
-        space = StrategySpace.fit(corpus, k=config.k, seed=config.seed)
+        previous, space = space, StrategySpace.fit(corpus, k=config.k, seed=config.seed, like=space)
         summary: dict[str, Any] = {"utterances": len(corpus), "k": space.k, "templates": space.templates}
         summary["counts"] = space.counts
         log(f"iteration {iteration + 1}: {len(corpus)} utterances -> K={space.k}")
-        reuse = actors and actors[SIDES[0]][0].in_features == _view_for_default(space).obs_dim
+        leads = [t[0] for t in space.templates]
+        reuse = previous is not None and leads == [t[0] for t in previous.templates]  # same strategies
+        summary["warm_start"] = reuse
         for i, side in enumerate(SIDES):
             seed = config.seed + 10 * iteration + i
             start = actors[side] if reuse else imitate(space, side, config, seed)
@@ -652,12 +657,6 @@ def train(out: Path, config: LSPOConfig, log=print) -> dict[str, Any]:
     )
     (out / "training.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
-
-
-def _view_for_default(space: StrategySpace) -> SeatView:
-    env = envs.make_multi("werewolf")
-    first = env.possible_agents[0]
-    return _view_for(space, EnvSpaces(env.observation_space(first), env.action_space(first), "werewolf", {}))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -83,9 +83,11 @@ class StrategySpace:
         k_max: int = 12,
         residual: float = 0.005,
         seed: int = 0,
+        like: StrategySpace | None = None,
     ) -> StrategySpace:
         """Cluster ``utterances`` into ``k`` strategies (None: the smallest K up to ``k_max`` whose clusters
-        keep at most ``residual`` of the weighted variance)."""
+        keep at most ``residual`` of the weighted variance). Strategies are numbered by how often they were
+        said, except that a strategy whose main template led a strategy of ``like`` keeps that number."""
         said = Counter(template_of(u.text) for u in utterances if u.text.strip())
         accusing = Counter(template_of(u.text) for u in utterances if u.text.strip() and u.accuses)
         if len(said) < 2:
@@ -116,7 +118,9 @@ class StrategySpace:
             templates.append(members)
             accuses.append(2 * sum(accusing[t] for t in members) > total)
             counts.append(total)
-        order = np.argsort([-c for c in counts], kind="stable")  # strategy 0 is the most said
+        previous = [t[0] for t in like.templates] if like is not None else []
+        rank = [previous.index(t[0]) if t[0] in previous else len(previous) for t in templates]
+        order = np.lexsort(([-c for c in counts], rank))  # kept numbers first, then the most said
         return cls(
             np.array(centroids)[order],
             [templates[i] for i in order],
