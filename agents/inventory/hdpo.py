@@ -22,6 +22,7 @@ import torch
 
 from agents.base import EnvSpaces
 from agents.inventory.policies import GNNPolicy, MLPPolicy
+from agents.pg.trainer import torch_threads
 from envs.inventory.simulator import InventorySimulator, State, make_simulator
 
 
@@ -173,13 +174,13 @@ def evaluate_cost(
     seed: int = 1,
 ) -> float:
     """Mean cost per period of a policy (a module as trained here, or any ``f(simulator, state)``) on fresh
-    scenarios of the simulator, after a warm-up."""
+    scenarios of the simulator, after a warm-up; on one thread, like training."""
     simulator = make_simulator(**env_kwargs, dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed)
     demand = simulator.sample_demand(
         scenarios, periods, generator, simulator.sample_start(scenarios, generator)
     )
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(1):
         return float(rollout_cost(policy, simulator, demand, warm_up))
 
 

@@ -15,14 +15,18 @@ itself: the simulator scales what a node is asked to ship to its stock, differen
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional
 from torch_geometric.nn import MessagePassing
 
 from agents.nets import mlp
-from envs.inventory.graph import graph_arrays
+from envs.inventory.graph import GraphStructure, graph_structure, node_features
 from envs.inventory.simulator import InventorySimulator, State
+
+_ONE_PERIOD = math.log(math.e - 1.0)  # softplus of this is 1: a fresh policy orders one period's demand
 
 
 def _scale(simulator: InventorySimulator) -> float:
@@ -55,11 +59,12 @@ class MLPPolicy(nn.Module):
 
 
 class _EdgeNodeLayer(MessagePassing):
-    """One round: each edge's embedding from its two ends and itself; each node's from itself and the sums
-    of its incoming and outgoing edges (residual updates)."""
+    """One round: each edge's embedding from its two ends and itself; each node's from itself and the means
+    of its incoming and outgoing edges (residual updates). Means, not sums, so that a warehouse's update
+    stays of the same size whether it supplies 3 stores or 20."""
 
     def __init__(self, width: int, generator: torch.Generator | None):
-        super().__init__(aggr="add")
+        super().__init__(aggr="mean")
         self.edge_mlp = mlp(3 * width, width, (width,), activation="elu", generator=generator)
         self.node_mlp = mlp(3 * width, width, (width,), activation="elu", generator=generator)
 
@@ -87,22 +92,30 @@ class GNNPolicy(nn.Module):
     ):
         super().__init__()
         self.register_buffer("edge_scale", _edge_scale(simulator))
-        x, _, edge_attr = graph_arrays(simulator, simulator.initial_state(1))
-        self.node_in = mlp(x.shape[2], width, (width,), activation="elu", generator=generator)
-        self.edge_in = mlp(edge_attr.shape[1], width, (width,), activation="elu", generator=generator)
+        structure = graph_structure(simulator)
+        for name, value in structure._asdict().items():  # buffers, so they follow the module's device
+            self.register_buffer(f"_{name}", value.to(torch.float32) if value.is_floating_point() else value)
+        features = node_features(structure, simulator.initial_state(1)).shape[2]
+        self.node_in = mlp(features, width, (width,), activation="elu", generator=generator)
+        self.edge_in = mlp(
+            structure.edge_attr.shape[1], width, (width,), activation="elu", generator=generator
+        )
         self.layers = nn.ModuleList(_EdgeNodeLayer(width, generator) for _ in range(rounds))
-        self.readout = mlp(width, 1, (width,), activation="elu", generator=generator)
+        self.readout = mlp(width, 1, (width,), activation="elu", out_gain=0.01, generator=generator)
+        torch.nn.init.constant_(self.readout[-1].bias, _ONE_PERIOD)
         self._batched: dict[int, torch.Tensor] = {}
 
     def forward(self, simulator: InventorySimulator, state: State) -> torch.Tensor:
-        x, edges, edge_attr = graph_arrays(simulator, state)
+        structure = GraphStructure(self._static, self._served, self._edge_index, self._edge_attr)
+        x = node_features(structure, State(*(s.to(torch.float32) for s in state)))
+        edges = structure.edge_index
         batch, nodes, _ = x.shape
         edge_index = self._batched.get(batch)
         if edge_index is None:  # the batch's graphs side by side, node ids offset per scenario
             offsets = torch.arange(batch, device=edges.device)[:, None, None] * nodes
             edge_index = self._batched[batch] = (edges[None] + offsets).permute(1, 0, 2).reshape(2, -1)
-        h = self.node_in(x.reshape(batch * nodes, -1).to(torch.float32))
-        e = self.edge_in(edge_attr.to(torch.float32)).repeat(batch, 1)
+        h = self.node_in(x.reshape(batch * nodes, -1))
+        e = self.edge_in(structure.edge_attr).repeat(batch, 1)
         for layer in self.layers:
             h, e = layer(h, edge_index, e)
         return functional.softplus(self.readout(e)).reshape(batch, -1) * self.edge_scale

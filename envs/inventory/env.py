@@ -23,6 +23,12 @@ def spaces_of(simulator: InventorySimulator) -> tuple[gym.spaces.Box, gym.spaces
     return observation, action
 
 
+def check_reward_scale(reward_scale: float) -> float:
+    if not (isinstance(reward_scale, (int, float)) and reward_scale > 0):
+        raise ValueError(f"reward_scale={reward_scale!r} must be a number > 0")
+    return float(reward_scale)
+
+
 class InventoryEnv(gym.Env):
     """Order stock through a supply network to meet random customer demand at least cost.
 
@@ -52,7 +58,8 @@ class InventoryEnv(gym.Env):
 
     ## Rewards
     Minus the period's cost (holding + underage + fixed order + purchase), or the profit with
-    ``objective="profit"``. Costs are never negative, so with ``objective="cost"`` every reward is <= 0.
+    ``objective="profit"``, times ``reward_scale`` (1.0; ``info["cost"]`` stays unscaled). Costs are never
+    negative, so with ``objective="cost"`` every reward is <= 0.
 
     ## Starting State
     Each node holds one period's mean demand of the stores it serves, and so does each of its pipeline slots
@@ -77,6 +84,8 @@ class InventoryEnv(gym.Env):
     * ``lost_sales`` (False: backlog), ``objective`` ("cost" or "profit"), ``selling_price``,
       ``purchase_cost``, ``fixed_order_cost`` (0.0 each), ``order_capacity`` (per edge; default 4 x the
       mean demand served x (lead time + 1)).
+    * ``reward_scale`` (1.0): multiplies every reward, e.g. to bring returns to order one for value-based
+      policy-gradient learners.
 
     ## Version History
     * v0: initial version.
@@ -84,7 +93,8 @@ class InventoryEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, reward_scale: float = 1.0, **kwargs: Any):
+        self.reward_scale = check_reward_scale(reward_scale)
         self.simulator = make_simulator(**kwargs, device="cpu", dtype=torch.float64)
         self.observation_space, self.action_space = spaces_of(self.simulator)
         self._generator = torch.Generator()
@@ -110,7 +120,7 @@ class InventoryEnv(gym.Env):
         info = self._info(self._state)
         info["demand"] = demand[0].numpy()
         info.update({k: (v[0].numpy() if v.dim() > 1 else float(v[0])) for k, v in record.items()})
-        return self._observation(), float(reward[0]), False, False, info
+        return self._observation(), float(reward[0]) * self.reward_scale, False, False, info
 
     def graph_observation(self):
         """The current state as a ``torch_geometric.data.Data`` (see :mod:`envs.inventory.graph`)."""

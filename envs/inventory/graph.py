@@ -1,16 +1,22 @@
 """The simulator's state as graphs for graph policies: one ``torch_geometric`` graph per scenario.
 
 Graph node 0 is the outside supplier, node ``i + 1`` the simulator's node ``i``; edges are the network's, in
-action order, so a policy with one output per edge gives the env's action directly. Quantities are divided
-by the mean store demand, so one policy can serve networks of different scales.
+action order, so a policy with one output per edge gives the env's action directly.
 
-Node features (:data:`NODE_FEATURES` then one per pipeline slot): kind (supplier, store, warehouse,
-transshipment, one-hot), on-hand stock, holding cost, underage cost, lead time, demand mean and standard
-deviation (stores; the demand served by the node otherwise), then the pipeline. Edge features: the target's
-lead time and whether the edge leaves the supplier.
+Every stock quantity of a node is divided by the mean demand per period that node serves (its own for a
+store, the sum over the stores below it otherwise), so features read as periods of cover and stay of order
+one however many stores a warehouse supplies: the same policy weights then mean the same thing for 3 stores
+or 20. Node features (:data:`NODE_FEATURES` then one per pipeline slot): kind (supplier, store, warehouse,
+transshipment, one-hot), on-hand stock, holding cost, underage cost (stores), lead time, the log of the
+demand served relative to the mean store demand, its coefficient of variation (standard deviation over mean,
+the stores below summed as independent), then the pipeline slots. Edge features: the target's lead time and
+whether the edge leaves the supplier.
 """
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import torch
 
@@ -25,46 +31,45 @@ NODE_FEATURES = (
     "holding",
     "underage",
     "lead",
-    "demand_mean",
-    "demand_std",
+    "log_relative_demand",
+    "demand_cv",
 )
 
 
-def graph_arrays(
-    simulator: InventorySimulator, state: State
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Dense per-scenario arrays: node features (batch, nodes + 1, features), ``edge_index`` (2, edges) and
-    edge features (edges, 2), shared by every scenario."""
+class GraphStructure(NamedTuple):
+    """What does not change from period to period: per node (supplier first) the kind one-hot and the static
+    features (nodes + 1, 9), the demand served (nodes,), ``edge_index`` (2, edges) and the edge features
+    (edges, 2)."""
+
+    static: torch.Tensor
+    served: torch.Tensor
+    edge_index: torch.Tensor
+    edge_attr: torch.Tensor
+
+
+def graph_structure(simulator: InventorySimulator) -> GraphStructure:
+    """The network's fixed part of the graph features (see the module docstring)."""
     net, like = simulator.network, {"device": simulator.device, "dtype": simulator.dtype}
-    batch, n = state.on_hand.shape
+    n = len(net.names)
     scale = max(sum(net.demand_mean) / len(net.demand_mean), 1e-6)
+    served = simulator.served_mean.clamp_min(1e-6)
     kinds = torch.zeros(n + 1, 4, **like)
     kinds[0, 0] = 1.0
     for i, kind in enumerate(net.kinds):
         kinds[i + 1, 1 + ("store", "warehouse", "transshipment").index(kind)] = 1.0
-    underage = [0.0] * n
-    std = [0.0] * n
-    for j, i in enumerate(net.stores):
-        underage[i], std[i] = net.underage_cost[i], net.demand_std[j]
     static = torch.tensor(
         [[0.0] * 5]
         + [
             [
                 net.holding_cost[i],
-                underage[i],
+                net.underage_cost[i],
                 float(net.lead_time[i]),
-                float(simulator.served_mean[i]) / scale,
-                std[i] / scale,
+                math.log(float(served[i]) / scale),
+                float(simulator.served_std[i] / served[i]),
             ]
             for i in range(n)
         ],
         **like,
-    )
-    zero = torch.zeros(batch, 1, **like)
-    on_hand = torch.cat([zero, state.on_hand / scale], dim=1)
-    pipeline = torch.cat([torch.zeros(batch, 1, simulator.max_lead, **like), state.pipeline / scale], dim=1)
-    x = torch.cat(
-        [kinds.expand(batch, -1, -1), on_hand[:, :, None], static.expand(batch, -1, -1), pipeline], dim=2
     )
     edges = torch.tensor(net.edges, device=simulator.device).T + 1
     edge_attr = torch.stack(
@@ -74,7 +79,36 @@ def graph_arrays(
         ],
         dim=1,
     )
-    return x, edges, edge_attr
+    return GraphStructure(torch.cat([kinds, static], dim=1), served, edges, edge_attr)
+
+
+def node_features(structure: GraphStructure, state: State) -> torch.Tensor:
+    """(batch, nodes + 1, features): the kind, on-hand stock, static features, then the pipeline."""
+    static, served = structure.static, structure.served
+    batch = state.on_hand.shape[0]
+    zero = state.on_hand.new_zeros(batch, 1)
+    on_hand = torch.cat([zero, state.on_hand / served], dim=1)
+    pipeline = torch.cat(
+        [zero[:, :, None].expand(-1, -1, state.pipeline.shape[2]), state.pipeline / served[:, None]], dim=1
+    )
+    return torch.cat(
+        [
+            static[None, :, :4].expand(batch, -1, -1),
+            on_hand[:, :, None],
+            static[None, :, 4:].expand(batch, -1, -1),
+            pipeline,
+        ],
+        dim=2,
+    )
+
+
+def graph_arrays(
+    simulator: InventorySimulator, state: State
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Dense per-scenario arrays: node features (batch, nodes + 1, features), ``edge_index`` (2, edges) and
+    edge features (edges, 2), shared by every scenario."""
+    structure = graph_structure(simulator)
+    return node_features(structure, state), structure.edge_index, structure.edge_attr
 
 
 def to_graph(simulator: InventorySimulator, state: State):

@@ -93,6 +93,8 @@ class InventorySimulator:
         self._slot = (lead[:, None] - 1 == torch.arange(lmax, device=device)[None, :]).to(dtype)
         self.capacity = torch.tensor(order_capacity, **like)
         self.served_mean = torch.tensor(_served_mean(network), **like)
+        variance = [float(v) ** 2 for v in demand.std]
+        self.served_std = torch.tensor(_served_sum(network, variance), **like).sqrt()
 
     @property
     def observation_size(self) -> int:
@@ -212,12 +214,19 @@ class InventorySimulator:
 
 def _served_mean(network: Network) -> list[float]:
     """Mean demand per period below each node: its own (stores), or the sum over the stores it reaches."""
+    return _served_sum(network, network.demand_mean)
+
+
+def _served_sum(network: Network, per_store) -> list[float]:
+    """Per node, the sum of ``per_store`` (one number per store, in store order) over the stores at or below
+    it."""
     graph = nx.DiGraph()
     graph.add_nodes_from(range(len(network.names)))
     graph.add_edges_from((s, d) for s, d in network.edges if s >= 0)
-    mean = dict(zip(network.stores, network.demand_mean, strict=True))
+    value = dict(zip(network.stores, per_store, strict=True))
     return [
-        sum(mean[j] for j in ({i} | nx.descendants(graph, i)) if j in mean) for i in range(len(network.names))
+        sum(value[j] for j in ({i} | nx.descendants(graph, i)) if j in value)
+        for i in range(len(network.names))
     ]
 
 

@@ -9,7 +9,7 @@ import torch
 from gymnasium.vector.utils import batch_space
 
 from envs._core.torch_vector import check_vector_args, resolve_device
-from envs.inventory.env import spaces_of
+from envs.inventory.env import check_reward_scale, spaces_of
 from envs.inventory.simulator import make_simulator
 
 
@@ -40,9 +40,11 @@ class InventoryVectorEnv(gym.vector.VectorEnv):
         device: str | torch.device = "auto",
         dtype: torch.dtype | str = torch.float32,
         max_episode_steps: int | None = None,
+        reward_scale: float = 1.0,
         **kwargs: Any,
     ):
         dtype = check_vector_args(num_envs, dtype, max_episode_steps)
+        self.reward_scale = check_reward_scale(reward_scale)
         self.device, self.dtype = resolve_device(device), dtype
         self.simulator = make_simulator(**kwargs, device=self.device, dtype=dtype)
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
@@ -92,4 +94,4 @@ class InventoryVectorEnv(gym.vector.VectorEnv):
             )
             self._k = torch.where(truncated, 0, self._k)
             observation = simulator.observation(self._state)
-        return observation, rewards, terminated, truncated, info
+        return observation, rewards * self.reward_scale, terminated, truncated, info

@@ -215,3 +215,32 @@ def test_custom_networkx_graph_is_accepted_and_checked():
     graph.add_edge("store0", "store1")
     with pytest.raises(ValueError, match="store"):
         InventoryEnv(graph=graph)
+
+
+def test_reward_scale_multiplies_rewards_but_not_the_reported_cost():
+    """Single and batched env: reward = -reward_scale x info["cost"]; a non-positive scale is refused."""
+    env = InventoryEnv(reward_scale=0.1)
+    env.reset(seed=0)
+    _, reward, *_, info = env.step([5.0])
+    assert reward == pytest.approx(-0.1 * info["cost"])
+    vector = InventoryVectorEnv(num_envs=4, device="cpu", reward_scale=0.1)
+    vector.reset(seed=0)
+    _, rewards, *_, info = vector.step(np.full((4, 1), 5.0))
+    assert torch.allclose(rewards, -0.1 * info["cost"])
+    with pytest.raises(ValueError, match="reward_scale"):
+        InventoryEnv(reward_scale=0.0)
+
+
+def test_graph_features_read_in_periods_of_cover_whatever_the_number_of_stores():
+    """Stock features are divided by the demand each node serves: at the start every node holds one period of
+    it (see the env's starting state), so on-hand and pipeline features are 1 for the warehouse of 3 stores
+    and of 20 alike, and the graph's edges are the action's edges (supplier = graph node 0)."""
+    from envs.inventory.graph import NODE_FEATURES, to_graph
+
+    for stores in (3, 20):
+        simulator = make_simulator(topology="warehouse_stores", num_stores=stores, demand="normal")
+        graph = to_graph(simulator, simulator.initial_state(2))[1]
+        on_hand = NODE_FEATURES.index("on_hand")
+        assert torch.allclose(graph.x[1:, on_hand], torch.ones(stores + 1))
+        assert torch.allclose(graph.x[1:, len(NODE_FEATURES) :], torch.ones(stores + 1, 2))
+        assert graph.edge_index.T.tolist() == [[s + 1, d + 1] for s, d in simulator.network.edges]
