@@ -1,5 +1,5 @@
 """Classical inventory policies and their known optima (``inventory/base_stock``, ``inventory/lost_sales_dp``,
-``inventory/capped_base_stock``, ``inventory/newsvendor``).
+``inventory/echelon_base_stock``, ``inventory/newsvendor``; capped base-stock is ``base_stock`` with ``cap``).
 
 Theory, for one store with i.i.d. demand D per period, holding cost h per unit of end-of-period stock,
 underage cost p and lead time L (an order placed in period t arrives at the start of period t + L, before
@@ -12,6 +12,12 @@ that period's demand, as in :mod:`envs.inventory.simulator`):
   ``(h + p) sigma_L phi(z)`` with ``z = Phi^-1(p / (p + h))`` (untruncated demand; the env's default
   ``max(0, N)`` demand differs by ``P(N < 0)``, negligible when the mean is several standard deviations).
   Poisson demand: exact search over integer S.
+* Serial chains with backlog: echelon base-stock is optimal (Clark & Scarf 1960);
+  :func:`serial_echelon_optimum` computes the levels and the cost by the exact recursion on discretised
+  demand. Simulated in the serial env (2048 scenarios x 350 periods, Poisson(5)) the optimal levels cost
+  what it predicts within one standard error: K = 2 (L = 2, 1; h = 1, 0.5; p = 9; levels 22, 26) 8.087 vs
+  8.084; K = 3 (L = 1, 2, 1; h = 1, 0.6, 0.3; p = 19; levels 17, 29, 35) 9.995 vs 10.002; likewise with
+  normal demand and with a zero-lead upstream stage.
 * Lost sales: no simple optimal policy; :func:`lost_sales_dp` solves the average-cost Bellman equation by
   relative value iteration over the on-hand stock and the pipeline, for small lead times.
 

@@ -1,16 +1,19 @@
 """Deterministic inventory policies: state -> one order quantity per edge, differentiable in their weights.
 
-Both read the simulator's :class:`~envs.inventory.simulator.State` (on-hand and pipeline per node), divide
-quantities by the mean store demand, and multiply each edge's softplus output by the mean demand its target
-node serves, so orders start near one period's demand wherever they go. Neither enforces feasibility
-itself: the simulator scales what a node is asked to ship to its stock, differentiably (see
-:mod:`envs.inventory.simulator`).
+Both multiply each edge's softplus output by the mean demand its target node serves, so orders are read in
+periods of demand. Neither enforces feasibility itself: the simulator scales what a node is asked to ship to
+its stock, differentiably (see :mod:`envs.inventory.simulator`).
 
-* :class:`MLPPolicy`: a fully connected net on the flat observation; its size grows with the network.
+* :class:`MLPPolicy`: a fully connected net on the flat observation divided by the mean store demand; its
+  size grows with the network.
 * :class:`GNNPolicy`: message passing over the supply graph with torch-geometric (edge updates from their
-  end nodes, node updates from their incoming and outgoing edges, a few rounds), one output per edge from
-  the edge's final embedding. Its weights are shared by all nodes and edges, so it has the same parameters
-  for 3 stores or 20, which is what makes it data-efficient.
+  end nodes, node updates from the means of their incoming and outgoing edges, a few rounds), one output
+  per edge from the edge's final embedding, on the features of :mod:`envs.inventory.graph` (stock in
+  periods of the demand each node serves). Its weights are shared by all nodes and edges, so it has the
+  same parameters for 3 stores or 20, which is what makes it data-efficient. Its readout starts at one
+  period's demand on every edge. With sums instead of means, stock features in units of the mean store
+  demand and a unit-gain readout, a warehouse of 10 stores started by ordering 11 periods of demand, hit
+  the order cap (zero gradient) and HDPO stalled at three times the MLP's cost.
 """
 
 from __future__ import annotations
