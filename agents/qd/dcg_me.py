@@ -142,11 +142,11 @@ class DCGME(PGAME):
 
     def transition_conditions(self, transitions, episode_descriptor, cond, result) -> torch.Tensor:
         """Each transition's d': its episode's target, or the reached descriptor where it had none (NaN).
-        Transitions are matched to their episode by the episode descriptor (equal descriptors may swap
-        targets between episodes that reached the same point, which changes nothing for GA offspring)."""
+        The transitions are time-major (at step t, the episodes still running, in batch order), so the
+        episode lengths give each transition's episode."""
         if cond is None:
             return episode_descriptor
-        reached = self.normalise(result.descriptors)
-        episode = torch.cdist(episode_descriptor.double(), reached.double()).argmin(dim=1)
+        lengths = torch.as_tensor(result.lengths)
+        episode = torch.cat([torch.nonzero(lengths > t).squeeze(-1) for t in range(int(lengths.max()))])
         target = cond[episode]
         return torch.where(torch.isnan(target), episode_descriptor, target)

@@ -9,6 +9,8 @@ import torch
 
 from agents.base import EnvSpaces
 
+# The shipped pointmaze_elite.pt is the best elite of a MAP-Elites run on the point maze (4000 evaluations of
+# 100 steps, seed 0, cpu_config("me")): fitness -84.9, final position (-0.73, 0.20).
 DATA = Path(__file__).resolve().parent / "data"
 
 

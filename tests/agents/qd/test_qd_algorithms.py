@@ -160,3 +160,17 @@ def test_bad_arguments_raise_value_errors_naming_the_field():
         cpu_config("pga_me", pg_fraction=1.5)
     with pytest.raises(ValueError, match="archive"):
         run_qd("me", "pointmaze", 10, archive="hex", evaluator=BatchEvaluator("pointmaze"))
+
+
+def test_dcg_transitions_carry_the_target_their_episode_was_made_for(dcg_runs):
+    """Actor-injected episodes are stored with the target they were folded at, GA episodes with their own
+    descriptor: every buffer row's d' is either its episode's descriptor or one of the last asked targets."""
+    run = dcg_runs[0]
+    algorithm, buffer = run.algorithm, run.algorithm.buffer
+    last_steps = run.rows[-1]["env_steps"] - run.rows[-2]["env_steps"]
+    rows = slice(buffer.size - last_steps, buffer.size)  # the last iteration's transitions
+    cond, reached = buffer.data["cond"][rows], buffer.data["episode_descriptor"][rows]
+    targets = torch.cat([algorithm._pg.last_cond, algorithm._ai.last_cond])
+    own = (cond == reached).all(dim=1)
+    asked = (cond.unsqueeze(1) == targets.unsqueeze(0)).all(dim=2).any(dim=1)
+    assert bool((own | asked).all()) and bool(asked.any())
