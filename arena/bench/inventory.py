@@ -87,11 +87,15 @@ def hdpo_time_to_gap(
     }
 
 
-# What REINFORCE and PPO train on: the same store, with orders capped at 15 (3 x the mean demand; the
-# optimal base-stock orders last period's demand, above 15 with probability 7e-5) so that their tanh-squashed
-# Gaussian starts near sensible orders instead of around half of the default cap of 60, and rewards scaled by
-# 0.1 so that the critic's discounted returns are of order 10, not 700.
-PG_CAPACITY, PG_REWARD_SCALE = 15.0, 0.1
+# What REINFORCE and PPO train on: the same store, with orders capped at 10 (twice the mean demand) so that
+# their tanh-squashed Gaussian starts centred on the mean demand, the base-stock policy's mean order, instead
+# of at 30 (half the default cap of 60, which drowns the store in stock), and rewards scaled by 0.1 so that
+# the critic's discounted returns are of order 10, not 700. The cap costs the optimal base-stock policy
+# 0.2 % (7.133 against 7.118 simulated). Measured on the busy 2-core machine: with the default cap and no
+# scaling REINFORCE ended at 600 times the optimal cost after 128k env steps; capped at 15, PPO reached
+# 0.5 % in 128k steps and REINFORCE stayed above 30 times; capped at 10, REINFORCE 3.8 % after 256k steps
+# (25 s) and PPO 3.1 % after 77k (35 s).
+PG_CAPACITY, PG_REWARD_SCALE = 10.0, 0.1
 
 
 def pg_gap_at_budget(algo: str, setting: dict[str, Any], budget_s: float, seed: int = 0) -> dict:
