@@ -7,8 +7,25 @@ base-stock level 20 at 7.1230 per period) it measures
 * the gap REINFORCE and PPO (the PG core, on the batched env) reach in the same wall time;
 * the simulator's throughput in scenario-periods per second at several batch sizes on the device;
 * (``gnn_stores``) the data-efficiency comparison: GNN and MLP policies trained by HDPO on one warehouse and
-  N stores from the same few training scenarios, costs on fresh test scenarios, against the installation
-  base-stock heuristic.
+  N lost-sales stores from the same 16 training scenarios, costs per store on fresh test scenarios, against
+  the installation base-stock heuristic and a lower bound (each store's exact lost-sales optimum with a
+  warehouse that never runs out).
+
+Measured (300 steps, seeds 0-2, 1024 test paths x 300 periods; cost per period and store, gap to the bound):
+
+======  ============  ===============  =============  ===========
+N       GNN           MLP              base-stock     lower bound
+======  ============  ===============  =============  ===========
+3       6.385 (6.2%)  6.583 (9.5%)     8.093 (35%)    6.010
+10      6.179 (2.2%)  6.851 (13.3%)    7.497 (24%)    6.046
+20      6.129 (1.3%)  8.300 (37%)      7.269 (20%)    6.052
+======  ============  ===============  =============  ===========
+
+The GNN wins at every N and every seed (its runs agree within 0.03; the MLP's N = 20 runs spread from 7.66
+to 9.19). The MLP overfits its 16 training paths (training cost 5.9-6.4 per store, at N = 3 and 10 below
+the lower bound) and generalises worse as N grows; the GNN, with the same weights for any N, trains and
+tests alike. Before the GNN's features were scaled per node (see :mod:`agents.inventory.policies`), its
+N = 10 run stalled at three times the MLP's cost.
 
 Writes ``inventory.json`` and ``inventory_hdpo.png`` (dev cost against wall time) to ``out_dir``.
 """
