@@ -11,22 +11,12 @@ fixed for a given torch build; DCG-ME's wins are by 1.5k to 3.5k (about 10 to 25
 from __future__ import annotations
 
 import pytest
-import torch
 
 from agents.qd import run_qd
 
 EVALS = 1504  # init batch 32 + 46 iterations of 32
 EPISODE_LENGTH = 50
 SEEDS = range(5)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small batched matmuls run far faster on one thread on a shared CPU; restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def final_qd_score(algorithm: str, seed: int) -> float:

@@ -174,3 +174,19 @@ def test_dcg_transitions_carry_the_target_their_episode_was_made_for(dcg_runs):
     own = (cond == reached).all(dim=1)
     asked = (cond.unsqueeze(1) == targets.unsqueeze(0)).all(dim=2).any(dim=1)
     assert bool((own | asked).all()) and bool(asked.any())
+
+
+def test_cvt_archive_runs_are_deterministic_and_keep_descriptors_in_bounds(tmp_path):
+    config = cpu_config("me", batch_size=16, init_batch=16, cvt_cells=128)
+    runs = [
+        run_qd("me", "pointmaze", 64, 0, archive="cvt", config=config, episode_length=30, out=out)
+        for out in (tmp_path, None)
+    ]
+    measures = runs[0].archive.data("measures")
+    task = get_task("pointmaze")
+    assert np.all(measures >= np.array(task.descriptor_low)) and np.all(
+        measures <= np.array(task.descriptor_high)
+    )
+    for key, value in archive_arrays(runs[0].archive).items():
+        np.testing.assert_array_equal(value, archive_arrays(runs[1].archive)[key], err_msg=key)
+    assert (tmp_path / "archive.png").stat().st_size > 0
