@@ -109,7 +109,9 @@ def run_qd(
     """Run ``algorithm`` on ``task`` until ``evals`` evaluations (see the module docstring for files).
 
     ``evaluator`` replaces the default
-    ``envs.qd.evaluator.BatchEvaluator(task, episode_length=episode_length, seed=seed)``.
+    ``envs.qd.evaluator.BatchEvaluator(task, episode_length=episode_length, seed=seed)``. With ``resume``,
+    the algorithm, its configuration, archive and evaluator come from ``out/checkpoint.pt`` and only
+    ``evals`` (the new total) is taken from the arguments.
     """
     if evals < 1:
         raise ValueError(f"evals must be >= 1, got {evals}")
