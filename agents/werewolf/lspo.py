@@ -23,12 +23,32 @@ player the speech is about and, if the strategy's utterances accused, accuses; t
 
 ``python -m agents.werewolf.lspo --out agents/werewolf/data`` retrains the shipped space and weights.
 
-Measured (shipped weights; see the report in ``data/training.json``): filled in by the training run below.
+Win rates of the shipped weights against the scripted pool (``compare_with_pool(side, 2000,
+seed=3_000_000)``: 2,000 deals per side, a scripted style drawn per deal for the other side; the pool is
+the mean of the three scripted styles in the same seats and deals; 95 % Wilson intervals for the rates, a
+paired bootstrap over deals for the difference):
+
+| side       | LSPO                 | scripted pool        | difference            |
+|------------|----------------------|----------------------|-----------------------|
+| villagers  | 70.6 % [68.6, 72.6]  | 44.6 % [43.4, 45.9]  | +0.260 [0.243, 0.277] |
+| werewolves | 93.2 % [92.0, 94.2]  | 55.9 % [54.7, 57.2]  | +0.372 [0.352, 0.393] |
+
+Training (the defaults of :class:`LSPOConfig`, ``data/training.json``; evaluated on 300 deals after each
+iteration). Iteration 1: 400 scripted games gave 7,209 utterances and K = 6 strategies, the six phrases
+the scripted players use (k-means keeps "is a werewolf" and "is not a werewolf" apart); imitation, then
+PPO for 300,000 (villagers) and 100,000 (werewolves) steps: villagers 65.0 % (pool 45.3 %), werewolves
+88.0 % (pool 53.2 %). Iteration 2: the policy's 200 games grew the corpus to 9,452 utterances; the space
+kept its 6 strategies (so PPO went on from the first policy): villagers 67.0 %, werewolves 93.0 %. The
+villagers' speech changed most: over the 300 evaluation deals, "I have nothing to add yet." fell from 3,766
+to 1,571 speeches, clearing seer claims from 843 to 227 and "I am not a werewolf." from 100 to 0, while
+suspicions rose from 870 to 1,020; the werewolves kept fake seer claims (357, then 354). An act takes
+about 0.3 ms on one CPU core.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass, replace
@@ -325,9 +345,14 @@ def lspo(
 ) -> LSPOAgent:
     """Factory for ``agents.make("werewolf/lspo", spaces)``: the shipped space and weights, or those in the
     directory ``weights`` (``space.json`` and ``policy.pt``, as ``--out`` writes them)."""
-    directory = Path(weights) if weights is not None else DATA
-    space = StrategySpace.from_json(directory / "space.json")
-    return LSPOAgent(spaces, space, load_actors(directory / "policy.pt"), side=side, greedy=greedy, seed=seed)
+    space, actors = _load(str(Path(weights) if weights is not None else DATA))
+    return LSPOAgent(spaces, space, actors, side=side, greedy=greedy, seed=seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(directory: str) -> tuple[StrategySpace, dict[str, torch.nn.Module]]:
+    """The space and actors saved in ``directory``, read once: every seat's agent shares them read-only."""
+    return StrategySpace.from_json(Path(directory) / "space.json"), load_actors(Path(directory) / "policy.pt")
 
 
 # ----- playing games: the corpus of utterances, and paired win rates on the same deals
