@@ -1,6 +1,8 @@
 """The LSPO-style Werewolf player: its latent strategy space, its legality and privacy, and its win rate."""
 
+import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env
 from sklearn.metrics import homogeneity_score
 
 import agents
@@ -9,6 +11,7 @@ from agents.base import EnvSpaces
 from agents.baselines.werewolf import ScriptedWerewolfPlayer
 from agents.werewolf.lspo import (
     SIDES,
+    SideEnv,
     compare_with_pool,
     lspo,
     scripted_corpus,
@@ -103,6 +106,26 @@ def test_fit_rejects_a_k_larger_than_the_number_of_templates(corpus):
         StrategySpace.fit(corpus, k=99)
 
 
+@pytest.mark.parametrize("side", SIDES)
+def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
+    """The single-agent view the PG core trains on is a valid Gymnasium env, and its only reward is the
+    game's outcome for the side (+1 win, -1 loss, 0 draw) on the last step."""
+    space = StrategySpace.from_json(agents.werewolf.lspo.DATA / "space.json")
+    env = SideEnv(space, side)
+    check_env(env, skip_render_check=True)
+    _, info = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    rewards, done = [], False
+    while not done:
+        mask = info["action_mask"]
+        action = [rng.choice(np.flatnonzero(mask[: space.k])), rng.choice(np.flatnonzero(mask[space.k :]))]
+        _, reward, terminated, truncated, info = env.step(action)
+        rewards.append(reward)
+        done = terminated or truncated
+    outcome = 0.0 if info["winner"] is None else (1.0 if info["winner"] == side else -1.0)
+    assert all(r == 0 for r in rewards[:-1]) and rewards[-1] == outcome
+
+
 def test_lspo_moves_are_always_legal_on_both_sides():
     """Every move is inside the mask (the env counts none invalid), over games on each side."""
     env = envs.make_multi("werewolf")
@@ -130,8 +153,9 @@ def test_lspo_moves_are_always_legal_on_both_sides():
 
 
 def test_lspo_action_is_a_function_of_its_own_observations_only():
-    """Each seat's moves are replayed from the observations and infos it was given alone, by a fresh agent
-    with the same seed: nothing else (other seats' roles, the env) can have entered its choices."""
+    """Each seat's moves are replayed from the observations it was given alone and its action masks (no
+    other info), by a fresh agent with the same seed: nothing else (other seats' roles, the env, the rest
+    of the info) can have entered its choices."""
     env = envs.make_multi("werewolf")
     env.reset(seed=3)
     players = {a: lspo(spaces(), seed=i) for i, a in enumerate(env.possible_agents)}
@@ -146,7 +170,8 @@ def test_lspo_action_is_a_function_of_its_own_observations_only():
         env.step(move)
     for i, stream in enumerate(seen.values()):
         fresh = lspo(spaces(), seed=i)
-        assert [fresh.act(o, info) for o, info, _ in stream] == [m for _, _, m in stream]
+        replayed = [fresh.act(o, {"action_mask": info["action_mask"]}) for o, info, _ in stream]
+        assert replayed == [m for _, _, m in stream]
 
 
 @pytest.mark.parametrize("side", SIDES)
