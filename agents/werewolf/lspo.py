@@ -67,8 +67,8 @@ from agents.werewolf.strategies import StrategySpace, Utterance, mention
 
 DATA = Path(__file__).parent / "data"
 SIDES = ("villagers", "werewolves")
-VILLAGER, WEREWOLF, SEER, DOCTOR = range(4)
-NIGHT_CHAT, NIGHT, BID, SPEECH, VOTE = range(5)
+WEREWOLF = 1  # the role id, as in the observation's ``role``
+NIGHT_CHAT, SPEECH = 0, 3  # phase ids, as in the observation's ``phase``
 SPEECH_LINE = re.compile(r"^Day (\d+), Player (\d+): (.*?)(?: \[accuses Player \d+\])?$", re.MULTILINE)
 CHAT_LINE = re.compile(
     r"^Night (\d+), Player \d+ \(to werewolves\): .*?\[suggests Player (\d+)\]$", re.MULTILINE
@@ -227,11 +227,7 @@ class SideEnv(gym.Env):
             raise ValueError(f"styles={styles!r} must be a non-empty tuple of {', '.join(STYLES)}")
         self.space, self.side, self.styles = space, side, tuple(styles)
         self.env_kwargs = dict(env_kwargs or {})
-        self.game = envs.make_multi("werewolf", **self.env_kwargs)
-        first = self.game.possible_agents[0]
-        self.spaces = EnvSpaces(
-            self.game.observation_space(first), self.game.action_space(first), "werewolf", self.env_kwargs
-        )
+        self.game, self.spaces = new_game(self.env_kwargs)
         self.n = len(self.game.possible_agents)
         self._view = lambda: _view_for(space, self.spaces)
         self.observation_space = gym.spaces.Box(0.0, 1.0, (self._view().obs_dim,), dtype=np.float32)
@@ -274,6 +270,14 @@ class SideEnv(gym.Env):
                 view = self.views[agent]
                 return view.features(observation), 0.0, False, {"action_mask": view.mask(observation, info)}
             self.game.step(self.opponents[agent].act(observation, info))
+
+
+def new_game(env_kwargs: dict[str, Any] | None = None) -> tuple[Any, EnvSpaces]:
+    """A Werewolf AEC env with ``env_kwargs`` and the spaces of its seats (all seats share them)."""
+    env_kwargs = dict(env_kwargs or {})
+    env = envs.make_multi("werewolf", **env_kwargs)
+    first = env.possible_agents[0]
+    return env, EnvSpaces(env.observation_space(first), env.action_space(first), "werewolf", env_kwargs)
 
 
 def _view_for(space: StrategySpace, spaces: EnvSpaces) -> SeatView:
@@ -403,10 +407,7 @@ def side_games(
     """Wins (0/1 per deal) of the players ``make_side_player(spaces)`` makes for each seat of ``side``,
     against the scripted style :func:`deal_style` draws, in deals ``seed``, ``seed + 1``, ...; what the
     side's players say is appended to ``utterances`` if given."""
-    env_kwargs = dict(env_kwargs or {})
-    env = envs.make_multi("werewolf", **env_kwargs)
-    first = env.possible_agents[0]
-    spaces = EnvSpaces(env.observation_space(first), env.action_space(first), "werewolf", env_kwargs)
+    env, spaces = new_game(env_kwargs)
     wins = np.zeros(games)
     for game in range(games):
         env.reset(seed=seed + game)
@@ -512,9 +513,7 @@ class LSPOConfig:
 def scripted_corpus(games: int, seed: int) -> list[Utterance]:
     """Utterances of scripted self-play (a style drawn per side and game), deals ``seed``, ``seed + 1``..."""
     rng = np.random.default_rng(seed)
-    env = envs.make_multi("werewolf")
-    first = env.possible_agents[0]
-    spaces = EnvSpaces(env.observation_space(first), env.action_space(first), "werewolf", {})
+    env, spaces = new_game()
     utterances: list[Utterance] = []
     for game in range(games):
         env.reset(seed=seed + game)
@@ -531,9 +530,7 @@ def imitation_data(space: StrategySpace, side: str, games: int, seed: int) -> tu
     target, target weight): the strategy is the latent id of what they said, the target the seat they named
     in a speech (weight 0 when they named nobody) or their target otherwise."""
     rng = np.random.default_rng(seed)
-    env = envs.make_multi("werewolf")
-    first = env.possible_agents[0]
-    spaces = EnvSpaces(env.observation_space(first), env.action_space(first), "werewolf", {})
+    env, spaces = new_game()
     n = len(env.possible_agents)
     rows: list[tuple] = []
     for game in range(games):
