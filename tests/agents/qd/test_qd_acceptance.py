@@ -3,9 +3,10 @@ papers' comparison: DCG-ME has the higher final QD-score in at least 4 of 5 seed
 the 5 seeds (it wins 3 of 5 at this budget: its critic pulls towards the goal, against the descriptor).
 
 Budget: 1504 evaluations of 50-step episodes per run, agents.qd.cpu_config otherwise. Measured with these
-settings (seeds 0-4, QD-score in thousands): MAP-Elites 43.5, 47.1, 39.9, 45.8, 45.2; DCG-ME 45.8, 46.9,
-43.4, 47.3, 47.7; PGA-ME 49.9, 45.2, 51.0, 49.0, 42.4. Runs are deterministic per seed, so the outcome is
-fixed for a given torch build; DCG-ME's wins are by 1.5k to 3.5k (about 10 to 25 cells), its loss by 0.2k.
+settings (seeds 0-4, QD-score in thousands): MAP-Elites 43.53, 47.13, 39.89, 45.84, 45.19; DCG-ME 46.96,
+47.12, 42.45, 47.35, 47.73; PGA-ME 49.88, 45.21, 51.02, 48.95, 42.45. Runs are deterministic per seed, so
+the outcome is fixed for a given torch build; DCG-ME's wins are by 1.5k to 3.4k (about 10 to 25 cells), its
+loss by 5 (seed 1, a tie in cells). Takes about 2 to 5 minutes on a busy 2-core machine.
 """
 
 from __future__ import annotations
