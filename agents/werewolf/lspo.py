@@ -349,7 +349,11 @@ def lspo(
 ) -> LSPOAgent:
     """Factory for ``agents.make("werewolf/lspo", spaces)``: the shipped space and weights, or those in the
     directory ``weights`` (``space.json`` and ``policy.pt``, as ``--out`` writes them)."""
-    space, actors = _load(str(Path(weights) if weights is not None else DATA))
+    directory = Path(weights) if weights is not None else DATA
+    space, actors = _load(str(directory))
+    if _view_for(space, spaces).obs_dim != actors[SIDES[0]][0].in_features:
+        players = spaces.action_space["target"].n - 1
+        raise ValueError(f"spaces: the weights in {directory} play 7-player games, not num_players={players}")
     return LSPOAgent(spaces, space, actors, side=side, greedy=greedy, seed=seed)
 
 

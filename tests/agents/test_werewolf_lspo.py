@@ -126,6 +126,13 @@ def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
     assert all(r == 0 for r in rewards[:-1]) and rewards[-1] == outcome
 
 
+def test_lspo_refuses_a_game_size_its_weights_were_not_trained_for():
+    env = envs.make_multi("werewolf", num_players=9)
+    nine = EnvSpaces(env.observation_space("player_0"), env.action_space("player_0"), "werewolf", {})
+    with pytest.raises(ValueError, match="num_players=9"):
+        lspo(nine)
+
+
 def test_lspo_moves_are_always_legal_on_both_sides():
     """Every move is inside the mask (the env counts none invalid), over games on each side."""
     env = envs.make_multi("werewolf")
