@@ -7,6 +7,11 @@ policy is scored on a fixed dev set of scenarios and the best weights are kept; 
 ``patience`` evaluations without improvement, at ``steps``, or at ``time_budget_s``. With
 ``train_scenarios`` set, training reuses that fixed set of demand paths (the data-limited setting); otherwise
 each step draws ``batch`` fresh ones.
+
+Measured (``arena bench inventory``): on one store with Poisson(5) demand, L = 2, p = 9, an MLP reaches a
+0.63 % gap in 160 steps of 256 scenarios, 9 s on one CPU thread; on one warehouse and 3, 10, 20 lost-sales
+stores trained from 16 scenarios, the GNN policy is 6.2 %, 2.2 %, 1.3 % above a per-store lower bound on
+fresh scenarios, the MLP 9.5 %, 13 %, 37 %.
 """
 
 from __future__ import annotations
