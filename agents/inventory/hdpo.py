@@ -28,6 +28,7 @@ import torch
 from agents.base import EnvSpaces
 from agents.inventory.policies import GNNPolicy, MLPPolicy
 from agents.pg.trainer import torch_threads
+from envs._core.torch_vector import resolve_device
 from envs.inventory.simulator import InventorySimulator, State, make_simulator
 
 
@@ -61,6 +62,12 @@ class HDPOConfig:
             raise ValueError(f"warm_up must be in [0, periods), got {self.warm_up}")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not (isinstance(self.torch_threads, int) and self.torch_threads >= 1):
+            raise ValueError(f"torch_threads must be an int >= 1, got {self.torch_threads!r}")
+        if self.train_scenarios is not None and not (
+            isinstance(self.train_scenarios, int) and self.train_scenarios >= 1
+        ):
+            raise ValueError(f"train_scenarios must be None or an int >= 1, got {self.train_scenarios!r}")
 
 
 @dataclass
@@ -111,13 +118,8 @@ def train_hdpo(
     """
     config = config or HDPOConfig()
     config.validate()
-    device = (
-        "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-    )
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(config.torch_threads)
-    try:
-        simulator = make_simulator(**(env_kwargs or {}), device=device, dtype=torch.float32)
+    with torch_threads(config.torch_threads):
+        simulator = make_simulator(**(env_kwargs or {}), device=resolve_device(device), dtype=torch.float32)
         generator = torch.Generator(device=simulator.device).manual_seed(seed)
         policy = make_policy(config, simulator, seed).to(simulator.device)
         optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate)
@@ -165,8 +167,6 @@ def train_hdpo(
                 break
         policy.load_state_dict(best_weights)
         return HDPOResult(policy, simulator, best_cost, time.perf_counter() - start, step, log)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def evaluate_cost(

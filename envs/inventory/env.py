@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -24,8 +25,11 @@ def spaces_of(simulator: InventorySimulator) -> tuple[gym.spaces.Box, gym.spaces
 
 
 def check_reward_scale(reward_scale: float) -> float:
-    if not (isinstance(reward_scale, (int, float)) and reward_scale > 0):
-        raise ValueError(f"reward_scale={reward_scale!r} must be a number > 0")
+    """``reward_scale`` as a float; ValueError unless it is a finite number > 0."""
+    if isinstance(reward_scale, bool) or not (
+        isinstance(reward_scale, (int, float)) and 0 < reward_scale < math.inf
+    ):
+        raise ValueError(f"reward_scale={reward_scale!r} must be a finite number > 0")
     return float(reward_scale)
 
 

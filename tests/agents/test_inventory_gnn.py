@@ -9,7 +9,7 @@ from envs.inventory.simulator import make_simulator
 def test_gnn_orders_follow_identical_stores_when_they_swap_states():
     """Three identical stores under one warehouse: swapping the states (stock and pipeline) of stores 0 and 1
     swaps the orders on their edges and leaves the others unchanged (message passing with shared weights and
-    sum aggregation is permutation-equivariant), to float32 rounding. An MLP on the flat observation has no
+    mean aggregation is permutation-equivariant), to float32 rounding. An MLP on the flat observation has no
     such structure, and the same check fails for it."""
     simulator = make_simulator(topology="warehouse_stores", num_stores=3, lead_time=1, lost_sales=True)
     state = simulator.initial_state(1)

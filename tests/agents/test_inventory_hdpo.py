@@ -51,3 +51,22 @@ def test_hdpo_agent_orders_what_its_policy_orders_for_the_state_in_info():
         expected = result.policy(result.simulator, state.__class__(*(x.float() for x in state)))
         assert action == pytest.approx(expected[0].detach().numpy(), rel=1e-6)
         obs, *_, info = env.step(action)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("policy", "cnn"), ("batch", 0), ("warm_up", 50), ("train_scenarios", 0), ("torch_threads", 0)],
+)
+def test_hdpo_config_rejects_out_of_range_fields_naming_them(field, value):
+    with pytest.raises(ValueError, match=field):
+        HDPOConfig(**{field: value}).validate()
+
+
+def test_hdpo_trains_on_the_auto_device_and_restores_the_callers_torch_threads():
+    """``device="auto"`` is the CPU here (no CUDA) or CUDA, as everywhere in the project; training on one
+    thread leaves the caller's thread count as it was."""
+    threads = torch.get_num_threads()
+    config = HDPOConfig(batch=8, steps=1, eval_every=1, dev_scenarios=8, dev_periods=20, torch_threads=1)
+    result = train_hdpo(dict(lead_time=1), config, device="auto")
+    assert result.simulator.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert torch.get_num_threads() == threads

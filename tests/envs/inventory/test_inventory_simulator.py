@@ -1,5 +1,7 @@
 """The inventory simulator: timing, allocation, gradients, batched vs single, and the Gymnasium contract."""
 
+import math
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -218,7 +220,8 @@ def test_custom_networkx_graph_is_accepted_and_checked():
 
 
 def test_reward_scale_multiplies_rewards_but_not_the_reported_cost():
-    """Single and batched env: reward = -reward_scale x info["cost"]; a non-positive scale is refused."""
+    """Single and batched env: reward = -reward_scale x info["cost"]; a scale that is not a finite number > 0
+    (zero, infinite, NaN, a bool) is refused."""
     env = InventoryEnv(reward_scale=0.1)
     env.reset(seed=0)
     _, reward, *_, info = env.step([5.0])
@@ -227,8 +230,11 @@ def test_reward_scale_multiplies_rewards_but_not_the_reported_cost():
     vector.reset(seed=0)
     _, rewards, *_, info = vector.step(np.full((4, 1), 5.0))
     assert torch.allclose(rewards, -0.1 * info["cost"])
-    with pytest.raises(ValueError, match="reward_scale"):
-        InventoryEnv(reward_scale=0.0)
+    for bad in (0.0, math.inf, math.nan, True):
+        with pytest.raises(ValueError, match="reward_scale"):
+            InventoryEnv(reward_scale=bad)
+        with pytest.raises(ValueError, match="reward_scale"):
+            InventoryVectorEnv(num_envs=2, device="cpu", reward_scale=bad)
 
 
 def test_graph_features_read_in_periods_of_cover_whatever_the_number_of_stores():
