@@ -16,8 +16,9 @@ open-loop random actions (uniform in [-1, 1], seeded). Timed on the same machine
   with ``batch`` copies stepped ``episode_length`` times with the same actions (autoreset), the usual Python
   loop.
 
-torch runs single-threaded here (``torch.set_num_threads(1)`` for the run, restored after): the policy's small
-batched matrix products gain nothing from threads, and on a busy machine threads make them far slower.
+torch runs single-threaded here (``agents.pg.trainer.torch_threads(1)`` for the run, restored after): the
+policy's small batched matrix products gain nothing from threads, and on a busy machine threads make them far
+slower.
 Evaluator and raw times are the best of ``repeats`` runs. Writes ``qd_eval_<task>.json`` to ``out_dir``.
 """
 
@@ -34,6 +35,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from agents.pg.trainer import torch_threads
 from arena.bench.sandbox import cpu_name
 
 
@@ -120,9 +122,7 @@ def run_qd_eval_bench(
     out_dir.mkdir(parents=True, exist_ok=True)
     actions = np.random.default_rng(seed).uniform(-1, 1, (episode_length, batch, qd_task.action_dim))
     actions = actions.astype(np.float32)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         evaluator_s, raw_s = math.inf, math.inf
         for _ in range(repeats):  # the best of ``repeats`` runs: a busy machine disturbs the best one least
             evaluator = BatchEvaluator(qd_task, episode_length=episode_length, seed=seed)
@@ -143,8 +143,6 @@ def run_qd_eval_bench(
 
             gym_id = MORPHOLOGIES[task].gym_id
         gym_s = _gym_vector_s(gym_id, actions, seed)
-    finally:
-        torch.set_num_threads(threads)
     results: dict[str, Any] = {
         "task": task,
         "cpu": cpu_name(),

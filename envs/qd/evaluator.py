@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from envs._core.torch_vector import resolve_device
 from envs.qd.tasks import QDTask, get_task
 
 
@@ -158,7 +159,7 @@ class BatchEvaluator:
         self.episode_length = self.task.episode_length if episode_length is None else episode_length
         if self.episode_length < 1:
             raise ValueError(f"episode_length={self.episode_length} must be >= 1")
-        self.device = torch.device(device)
+        self.device = resolve_device(device)  # "auto": CUDA when available
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._sim = make_simulator(self.task, self.device)

@@ -143,3 +143,11 @@ def test_bad_arguments_raise_naming_the_field():
         BatchEvaluator("pointmaze", MLPPolicySpec(3, 2))
     with pytest.raises(ValueError, match="params shape"):
         BatchEvaluator("pointmaze").evaluate(torch.zeros(2, 5))
+
+
+def test_auto_device_is_cuda_when_available_else_the_cpu():
+    """``device="auto"`` means CUDA when present, as everywhere in the project (it used to raise)."""
+    evaluator = BatchEvaluator("pointmaze", episode_length=3, device="auto")
+    assert evaluator.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    result = evaluator.evaluate(evaluator.policy.init(2, torch.Generator(evaluator.device).manual_seed(0)))
+    assert result.fitness.shape == (2,) and np.all(result.lengths == 3)
