@@ -25,13 +25,13 @@ player the speech is about and, if the strategy's utterances accused, accuses; t
 
 Win rates of the shipped weights against the scripted pool (``compare_with_pool(side, 2000,
 seed=3_000_000)``: 2,000 deals per side, a scripted style drawn per deal for the other side; the pool is
-the mean of the three scripted styles in the same seats and deals; 95 % Wilson intervals for the rates, a
-paired bootstrap over deals for the difference):
+the mean of the three scripted styles in the same seats and deals; 95 % intervals: Wilson for the LSPO
+rate, bootstrap over deals for the pool's rate and for the paired difference):
 
 | side       | LSPO                 | scripted pool        | difference            |
 |------------|----------------------|----------------------|-----------------------|
-| villagers  | 70.6 % [68.6, 72.6]  | 44.6 % [43.4, 45.9]  | +0.260 [0.243, 0.277] |
-| werewolves | 93.2 % [92.0, 94.2]  | 55.9 % [54.7, 57.2]  | +0.372 [0.352, 0.393] |
+| villagers  | 70.6 % [68.6, 72.6]  | 44.6 % [42.9, 46.4]  | +0.260 [0.243, 0.277] |
+| werewolves | 93.2 % [92.0, 94.2]  | 55.9 % [54.0, 57.9]  | +0.372 [0.352, 0.393] |
 
 Training (the defaults of :class:`LSPOConfig`, ``data/training.json``; evaluated on 300 deals after each
 iteration). Iteration 1: 400 scripted games gave 7,209 utterances and K = 6 strategies, the six phrases
@@ -430,17 +430,22 @@ def side_games(
 def paired_comparison(
     wins: np.ndarray, baseline: np.ndarray, *, resamples: int = 2_000, seed: int = 0
 ) -> dict[str, Any]:
-    """Win rates over the same deals and the 95 % bootstrap interval (over deals) of their difference."""
+    """Win rates over the same deals and 95 % bootstrap intervals (resampling deals) of the baseline's rate
+    and of the difference; per-deal values may be fractions (the pool's mean over its styles)."""
     rng = np.random.default_rng(seed)
     diff = wins - baseline
-    means = diff[rng.integers(len(diff), size=(resamples, len(diff)))].mean(axis=1)
-    low, high = np.quantile(means, [0.025, 0.975])
+    deals = rng.integers(len(diff), size=(resamples, len(diff)))
+
+    def interval(values: np.ndarray) -> list[float]:
+        return [float(q) for q in np.quantile(values[deals].mean(axis=1), [0.025, 0.975])]
+
     return {
         "deals": len(wins),
         "win_rate": float(wins.mean()),
         "baseline_win_rate": float(baseline.mean()),
+        "baseline_ci95": interval(baseline),
         "difference": float(diff.mean()),
-        "difference_ci95": [float(low), float(high)],
+        "difference_ci95": interval(diff),
     }
 
 
@@ -467,7 +472,8 @@ def compare_with_pool(
     side: str, deals: int, *, seed: int, weights: str | Path | None = None, env_kwargs: dict | None = None
 ) -> dict[str, Any]:
     """The LSPO player's wins on ``side`` against the scripted pool's in the same seats and deals (paired
-    bootstrap interval of the difference, Wilson intervals of both rates)."""
+    bootstrap interval of the difference, Wilson interval of the LSPO rate, bootstrap interval over deals of
+    the pool's: its three styles play the same deals, so their games are not independent trials)."""
     from arena.bench.werewolf import wilson_interval
 
     wins = side_games(
@@ -476,9 +482,6 @@ def compare_with_pool(
     pool = scripted_pool_wins(side, deals, seed=seed, env_kwargs=env_kwargs)
     result = paired_comparison(wins, pool)
     result["win_rate_wilson95"] = list(wilson_interval(int(wins.sum()), deals))
-    result["baseline_wilson95"] = list(
-        wilson_interval(round(float(pool.sum()) * len(STYLES)), deals * len(STYLES))
-    )
     return result
 
 
@@ -492,7 +495,7 @@ class LSPOConfig:
     iterations: int = 2
     corpus_games: int = 400  # scripted self-play games for the first space
     policy_games: int = 100  # games per side of the trained policy added to the corpus each iteration
-    k: int | None = None  # strategies (None: chosen by silhouette)
+    k: int | None = None  # strategies (None: the smallest K keeping 0.5 % of the variance, StrategySpace.fit)
     imitation_games: int = 1_000  # scripted games imitated to start the first iteration's policy
     villager_steps: int = 300_000  # PPO steps per iteration for the villagers' policy
     werewolf_steps: int = 100_000  # and for the werewolves' (an easier side against the scripted pool)
@@ -625,10 +628,16 @@ def train_side(space: StrategySpace, side: str, config: LSPOConfig, seed: int, i
 def train(out: Path, config: LSPOConfig, log=print) -> dict[str, Any]:
     """Run ``config.iterations`` LSPO iterations; write ``space.json``, ``policy.pt`` and ``training.json``
     to ``out``; return the report (per iteration: K, templates, strategy use, paired win rates)."""
+    from agents.pg.trainer import torch_threads
+
     config.validate()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(1)
+    with torch_threads(1):  # small MLPs: one thread is fastest, and the caller's setting comes back after
+        return _train(out, config, log)
+
+
+def _train(out: Path, config: LSPOConfig, log) -> dict[str, Any]:
     corpus = scripted_corpus(config.corpus_games, config.seed)
     eval_seed = 1_000_000 + config.seed
     pool = {side: scripted_pool_wins(side, config.eval_games, seed=eval_seed) for side in SIDES}
