@@ -9,7 +9,8 @@ from scipy import stats
 
 import agents
 import envs  # noqa: F401  (registers the ids)
-from agents.baselines.inventory import serial_echelon_optimum
+from agents.baselines.inventory import serial_echelon_optimum, serial_stages
+from agents.pg.trainer import torch_threads
 from envs.inventory.simulator import make_simulator
 
 # (env kwargs, label): a 2-stage chain as registered but shorter, and a 3-stage one with distinct lead times
@@ -30,10 +31,8 @@ SERIAL = {
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     """Small tensors step fastest on one thread, and far faster than two on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 def _echelon_agent(kwargs):
@@ -127,3 +126,24 @@ def test_no_neighbouring_integer_echelon_levels_are_cheaper_in_simulation(label)
     differences = costs[1:] - costs[0]
     errors = differences.std(axis=1, ddof=1) / np.sqrt(costs.shape[1])
     assert np.all(differences.mean(axis=1) > -3 * errors), (differences.mean(axis=1), errors)
+
+
+def test_echelon_agent_in_the_env_orders_each_stages_level_minus_its_echelon_position():
+    """The registered agent reads only the flat observation; along an episode of the K = 3 serial env its
+    orders equal max(0, S_k - echelon inventory position_k), the position summed from the simulator's own
+    state over stage k and every stage below it (independent of the agent's observation parsing)."""
+    kwargs = SERIAL["K3"]
+    env = gym.make("arena/InventorySerial-v0", **kwargs)
+    agent = _echelon_agent(kwargs)
+    simulator = env.unwrapped.simulator
+    chain = serial_stages(simulator.problem())  # node indices, store first
+    observation, info = env.reset(seed=4)
+    for _ in range(40):
+        position = simulator.inventory_position(env.unwrapped._state)[0].numpy()
+        expected = {}
+        for k, node in enumerate(chain):
+            expected[node] = max(0.0, agent.levels[node] - position[chain[: k + 1]].sum())
+        action = agent.act(observation, info)
+        edges = simulator.network.edges
+        assert action == pytest.approx([expected[d] for _, d in edges], abs=1e-4)
+        observation, _, _, _, info = env.step(action)
