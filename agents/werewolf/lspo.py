@@ -351,9 +351,13 @@ def lspo(
     directory ``weights`` (``space.json`` and ``policy.pt``, as ``--out`` writes them)."""
     directory = Path(weights) if weights is not None else DATA
     space, actors = _load(str(directory))
-    if _view_for(space, spaces).obs_dim != actors[SIDES[0]][0].in_features:
+    trained = actors[SIDES[0]][0].in_features
+    if _view_for(space, spaces).obs_dim != trained:
         players = spaces.action_space["target"].n - 1
-        raise ValueError(f"spaces: the weights in {directory} play 7-player games, not num_players={players}")
+        sized = (trained - GLOBAL) / (PER_PLAYER + 4 * space.k)  # SeatView.obs_dim solved for n
+        raise ValueError(
+            f"spaces: the weights in {directory} play {sized:g}-player games, not num_players={players}"
+        )
     return LSPOAgent(spaces, space, actors, side=side, greedy=greedy, seed=seed)
 
 

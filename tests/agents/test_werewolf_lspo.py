@@ -130,7 +130,7 @@ def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
 def test_lspo_refuses_a_game_size_its_weights_were_not_trained_for():
     env = envs.make_multi("werewolf", num_players=9)
     nine = EnvSpaces(env.observation_space("player_0"), env.action_space("player_0"), "werewolf", {})
-    with pytest.raises(ValueError, match="num_players=9"):
+    with pytest.raises(ValueError, match="play 7-player games, not num_players=9"):
         lspo(nine)
 
 
