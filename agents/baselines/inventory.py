@@ -245,6 +245,11 @@ def serial_echelon_optimum(
         )
     if demand not in ("poisson", "normal"):
         raise ValueError(f"demand={demand!r} must be 'poisson' or 'normal'")
+    for name, value in (("mean", mean), ("std", std)):
+        if not 0 <= value < math.inf:
+            raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    if step is not None and not 0 < step < math.inf:
+        raise ValueError(f"step={step!r} must be None or a finite number > 0")
     step = 1.0 if demand == "poisson" else (step or max(std, 1e-9) / 40)
     first, pmf = _period_demand(demand, mean, std, truncate, step)
     unit_mean = float(np.dot(first + np.arange(len(pmf)), pmf))  # E D in grid steps

@@ -147,3 +147,20 @@ def test_echelon_agent_in_the_env_orders_each_stages_level_minus_its_echelon_pos
         edges = simulator.network.edges
         assert action == pytest.approx([expected[d] for _, d in edges], abs=1e-4)
         observation, _, _, _, info = env.step(action)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        (dict(lead_times=[1, -1]), "lead_times"),
+        (dict(holding=[0.5, 1.0]), "holding"),
+        (dict(mean=-1.0), "mean"),
+        (dict(demand="normal", std=-2.0), "std"),
+        (dict(demand="normal", step=0.0), "step"),
+        (dict(demand="uniform"), "demand"),
+    ],
+)
+def test_clark_scarf_rejects_bad_arguments_naming_the_field(kwargs, field):
+    args = {"lead_times": [1, 1], "holding": [1.0, 0.5], "underage": 9.0, **kwargs}
+    with pytest.raises(ValueError, match=field):
+        serial_echelon_optimum(args.pop("lead_times"), args.pop("holding"), args.pop("underage"), **args)
