@@ -106,17 +106,18 @@ class GNNPolicy(nn.Module):
         self.layers = nn.ModuleList(_EdgeNodeLayer(width, generator) for _ in range(rounds))
         self.readout = mlp(width, 1, (width,), activation="elu", out_gain=0.01, generator=generator)
         torch.nn.init.constant_(self.readout[-1].bias, _ONE_PERIOD)
-        self._batched: dict[int, torch.Tensor] = {}
+        self._batched: dict[tuple[int, torch.device], torch.Tensor] = {}
 
     def forward(self, simulator: InventorySimulator, state: State) -> torch.Tensor:
         structure = GraphStructure(self._static, self._served, self._edge_index, self._edge_attr)
         x = node_features(structure, State(*(s.to(torch.float32) for s in state)))
         edges = structure.edge_index
         batch, nodes, _ = x.shape
-        edge_index = self._batched.get(batch)
+        key = (batch, edges.device)  # the device too: the cache is not a buffer, so .to() does not move it
+        edge_index = self._batched.get(key)
         if edge_index is None:  # the batch's graphs side by side, node ids offset per scenario
             offsets = torch.arange(batch, device=edges.device)[:, None, None] * nodes
-            edge_index = self._batched[batch] = (edges[None] + offsets).permute(1, 0, 2).reshape(2, -1)
+            edge_index = self._batched[key] = (edges[None] + offsets).permute(1, 0, 2).reshape(2, -1)
         h = self.node_in(x.reshape(batch * nodes, -1))
         e = self.edge_in(structure.edge_attr).repeat(batch, 1)
         for layer in self.layers:
