@@ -255,6 +255,10 @@ class SideEnv(gym.Env):
         obs, reward, done, info = self._advance()
         return obs, reward, done and info.get("winner") is not None, done and info.get("winner") is None, info
 
+    def action_masks(self) -> np.ndarray:
+        """The legal (strategy, target) parts now, as in ``info["action_mask"]`` (int8, K + n + 1)."""
+        return self._mask.copy()
+
     def _advance(self):
         """Play the opponents' moves until a learner seat is to move or the game ends."""
         while True:
@@ -263,12 +267,13 @@ class SideEnv(gym.Env):
             if terminated or truncated:
                 winner = info["winner"]
                 reward = 0.0 if winner is None else (1.0 if winner == self.side else -1.0)
-                mask = np.ones(self.space.k + self.n + 1, dtype=np.int8)
+                self._mask = np.ones(self.space.k + self.n + 1, dtype=np.int8)
                 zeros = np.zeros(self.observation_space.shape, dtype=np.float32)
-                return zeros, reward, True, {"action_mask": mask, "winner": winner}
+                return zeros, reward, True, {"action_mask": self._mask, "winner": winner}
             if agent in self.views:
                 view = self.views[agent]
-                return view.features(observation), 0.0, False, {"action_mask": view.mask(observation, info)}
+                self._mask = view.mask(observation, info)
+                return view.features(observation), 0.0, False, {"action_mask": self._mask}
             self.game.step(self.opponents[agent].act(observation, info))
 
 

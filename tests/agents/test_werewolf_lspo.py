@@ -109,8 +109,9 @@ def test_fit_rejects_a_k_larger_than_the_number_of_templates(corpus):
 
 @pytest.mark.parametrize("side", SIDES)
 def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
-    """The single-agent view the PG core trains on is a valid Gymnasium env, and its only reward is the
-    game's outcome for the side (+1 win, -1 loss, 0 draw) on the last step."""
+    """The single-agent view the PG core trains on is a valid Gymnasium env with its legal moves in
+    ``info["action_mask"]`` and ``action_masks()``, and its only reward is the game's outcome for the side (+1
+    win, -1 loss, 0 draw) on the last step."""
     space = StrategySpace.from_json(agents.werewolf.lspo.DATA / "space.json")
     env = SideEnv(space, side)
     check_env(env, skip_render_check=True)
@@ -119,6 +120,7 @@ def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
     rewards, done = [], False
     while not done:
         mask = info["action_mask"]
+        assert np.array_equal(env.action_masks(), mask)
         action = [rng.choice(np.flatnonzero(mask[: space.k])), rng.choice(np.flatnonzero(mask[space.k :]))]
         _, reward, terminated, truncated, info = env.step(action)
         rewards.append(reward)
