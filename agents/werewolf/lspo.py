@@ -533,12 +533,14 @@ def scripted_corpus(games: int, seed: int) -> list[Utterance]:
     utterances: list[Utterance] = []
     for game in range(games):
         env.reset(seed=seed + game)
-        styles = {side: tuple(STYLES)[int(rng.integers(len(STYLES)))] for side in SIDES}
-        players = {
-            a: ScriptedWerewolfPlayer(spaces, styles[env.infos[a]["team"]]) for a in env.possible_agents
-        }
-        play_game(env, players, seed + game, utterances)
+        play_game(env, _scripted_players(env, spaces, rng), seed + game, utterances)
     return utterances
+
+
+def _scripted_players(env, spaces: EnvSpaces, rng: np.random.Generator) -> dict[str, ScriptedWerewolfPlayer]:
+    """Scripted players for every seat of the dealt ``env``, one style per side drawn from ``rng``."""
+    styles = {side: tuple(STYLES)[int(rng.integers(len(STYLES)))] for side in SIDES}
+    return {a: ScriptedWerewolfPlayer(spaces, styles[env.infos[a]["team"]]) for a in env.possible_agents}
 
 
 def imitation_data(space: StrategySpace, side: str, games: int, seed: int) -> tuple[torch.Tensor, ...]:
@@ -551,10 +553,7 @@ def imitation_data(space: StrategySpace, side: str, games: int, seed: int) -> tu
     rows: list[tuple] = []
     for game in range(games):
         env.reset(seed=seed + game)
-        styles = {team: tuple(STYLES)[int(rng.integers(len(STYLES)))] for team in SIDES}
-        players = {
-            a: ScriptedWerewolfPlayer(spaces, styles[env.infos[a]["team"]]) for a in env.possible_agents
-        }
+        players = _scripted_players(env, spaces, rng)
         views = {a: _view_for(space, spaces) for a in env.possible_agents if env.infos[a]["team"] == side}
         for index, player in enumerate(players.values()):
             player.reset(seed=(seed + game) * 1_000 + index)
