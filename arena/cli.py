@@ -135,8 +135,12 @@ def play_command(
         list[str] | None,
         typer.Option(help="An env constructor argument key=value (JSON values); repeatable."),
     ] = None,
+    agent_kwarg: Annotated[
+        list[str] | None,
+        typer.Option(help="An agent constructor argument key=value (JSON values); repeatable."),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Where to write the JSON summary [default: results/play/...].")
+        Path | None, typer.Option(help="Where to write the JSON summary (default: results/play/...).")
     ] = None,
 ) -> None:
     """Play episodes of a single-agent env with one agent; print return statistics and write a JSON summary.
@@ -144,8 +148,9 @@ def play_command(
     Example: [bold]arena play CartPole-v1 --agent random --episodes 20 --seed 0[/]
     """
     env_kwargs = parse_kwargs(env_kwarg or [], "--env-kwarg")
+    agent_kwargs = parse_kwargs(agent_kwarg or [], "--agent-kwarg")
     env = _make_env(env_id, env_kwargs)
-    player = _make_agent(agent, env)
+    player = _make_agent(agent, env, agent_kwargs)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -159,7 +164,14 @@ def play_command(
             env, player, episodes=episodes, seed=seed, on_episode=lambda *_: progress.advance(task)
         )
     env.close()
-    summary = {"env_id": env_id, "env_kwargs": env_kwargs, "agent": agent, "seed": seed, **summarize(results)}
+    summary = {
+        "env_id": env_id,
+        "env_kwargs": env_kwargs,
+        "agent": agent,
+        "agent_kwargs": agent_kwargs,
+        "seed": seed,
+        **summarize(results),
+    }
     out = out or Path("results/play") / f"{_slug(env_id)}__{_slug(agent)}__seed{seed}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2))
@@ -187,15 +199,18 @@ def _make_env(env_id: str, env_kwargs: dict[str, Any]) -> gym.Env:
         fail(f"cannot make {env_id!r}: {error}")
 
 
-def _make_agent(name: str, env: gym.Env) -> agents.Agent:
+def _make_agent(name: str, env: gym.Env, kwargs: dict[str, Any] | None = None) -> agents.Agent:
+    kwargs = kwargs or {}
     try:
         if (Path(name) / MANIFEST).is_file():
-            return agents.load_agent(name, env)
-        return agents.make(name, env)
+            return agents.load_agent(name, env, **kwargs)
+        return agents.make(name, env, **kwargs)
     except agents.UnknownAgentError as error:
         fail(f"{error} (or give an agent package directory with an {MANIFEST})")
     except (AgentPackageError, ValueError) as error:
         fail(str(error))
+    except TypeError as error:
+        fail(f"bad agent arguments for {name!r}: {error}")
 
 
 def _slug(text: str) -> str:
@@ -210,7 +225,7 @@ def train_command(
     seed: Annotated[int, typer.Option(help="Seed of the run (same seed, same parameters on CPU).")] = 0,
     device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto' (CUDA when present).")] = "auto",
     out: Annotated[
-        Path | None, typer.Option(help="Run directory [default: runs/<algo>-<env>-seed<S>].")
+        Path | None, typer.Option(help="Run directory (default: runs/<algo>-<env>-seed<S>).")
     ] = None,
     env_kwarg: Annotated[
         list[str] | None,
@@ -278,6 +293,71 @@ def eval_command(
 BoardOption = Annotated[
     str, typer.Option("--board", help="Leaderboard name (under ./leaderboards or $PG_ARENA_HOME).")
 ]
+
+
+@app.command("qd")
+def qd_command(
+    algorithm: Annotated[str, typer.Argument(help="me (MAP-Elites), pga_me or dcg_me.")],
+    task: Annotated[
+        str, typer.Argument(help="pointmaze, or a MuJoCo task such as walker2d_uni.")
+    ] = "pointmaze",
+    evals: Annotated[int, typer.Option(min=1, help="Episodes to evaluate in all (the budget).")] = 4000,
+    seed: Annotated[int, typer.Option(help="Seed of the run (same seed, same archive).")] = 0,
+    archive: Annotated[str, typer.Option(help="'grid' or 'cvt' (centroidal Voronoi cells).")] = "grid",
+    episode_length: Annotated[
+        int | None, typer.Option(min=1, help="Steps per episode (default: the task's literature length).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run directory (default: runs/qd-<algorithm>-<task>).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out up to --evals evaluations in all.")
+    ] = False,
+) -> None:
+    """Grow a quality-diversity archive: QD-score, coverage and max fitness per iteration in progress.csv,
+    checkpoint.pt (resumable), archive.png, and for DCG-ME distilled.pt, the descriptor-conditioned policy
+    (play it: arena play arena/QDPointMaze-v0 --agent qd/distilled --agent-kwarg weights=OUT/distilled.pt
+    --agent-kwarg 'target=\\[x, y]').
+
+    Example: [bold]arena qd dcg_me pointmaze --evals 4000 --out runs/qd-dcg[/]
+    """
+    from envs.qd.tasks import TASKS
+
+    if algorithm not in ("me", "pga_me", "dcg_me"):
+        fail(unknown_message("algorithm", algorithm, ["me", "pga_me", "dcg_me"]))
+    if task not in TASKS:
+        fail(unknown_message("QD task", task, list(TASKS)))
+    if TASKS[task].needs_mujoco and not _importable("mujoco"):
+        fail(f"task {task!r} needs MuJoCo: pip install 'pg-arena[mujoco]'")
+    out = out or Path("runs") / f"qd-{algorithm}-{task}"
+    from agents.qd import run_qd
+
+    try:
+        run = run_qd(
+            algorithm,
+            task,
+            evals,
+            seed,
+            archive=archive,
+            out=out,
+            resume=resume,
+            episode_length=episode_length,
+            progress=True,
+            console=console,
+        )
+    except ValueError as error:
+        fail(str(error))
+    last = run.rows[-1]
+    console.print(
+        f"{algorithm} on {task}: qd_score {last['qd_score']:.1f}, coverage {last['coverage']:.3f}, "
+        f"max_fitness {last['max_fitness']:.2f} after {last['evaluations']} evaluations; files in {out}"
+    )
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 @app.command("tournament")
@@ -651,6 +731,60 @@ def bench_werewolf_command(
     from arena.bench.werewolf import run_werewolf_bench
 
     run_werewolf_bench(games=games, seed=seed, out_dir=out, console=console)
+
+
+@bench_app.command("qd")
+def bench_qd_command(
+    task: Annotated[
+        str, typer.Option(help="pointmaze, or a MuJoCo task such as walker2d_uni.")
+    ] = "pointmaze",
+    evals: Annotated[int, typer.Option(min=1, help="Evaluations per algorithm and seed.")] = 2000,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..K-1 per algorithm.")] = 3,
+    episode_length: Annotated[
+        int | None, typer.Option(min=1, help="Steps per episode (default: the task's literature length).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results JSON here.")] = None,
+    throughput: Annotated[
+        bool, typer.Option(help="Also time the batched evaluator against the bare simulator loop.")
+    ] = True,
+    batch: Annotated[int, typer.Option(min=1, help="Policies per batch for the throughput part.")] = 128,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Quality diversity: MAP-Elites, PGA-ME and DCG-ME at equal evaluations (final QD-score, coverage and max
+    fitness per seed, QD-score curves in one plot), then the batched evaluator's evaluations/s against the
+    bare simulator loop (raw MuJoCo steps) and a Gymnasium vector env on the same task.
+
+    Example: [bold]arena bench qd --task walker2d_uni --evals 5000 --seeds 1 --episode-length 250[/]
+    """
+    from envs.qd.tasks import TASKS
+
+    if task not in TASKS:
+        fail(unknown_message("QD task", task, list(TASKS)))
+    if TASKS[task].needs_mujoco and not _importable("mujoco"):
+        fail(f"task {task!r} needs MuJoCo: pip install 'pg-arena[mujoco]'")
+    from arena.bench.qd import run_qd_bench
+    from arena.bench.qd_eval import run_qd_eval_bench
+
+    try:
+        run_qd_bench(
+            task=task,
+            evals=evals,
+            seeds=seeds,
+            json_out=json_out,
+            out_dir=out,
+            console=console,
+            episode_length=episode_length,
+        )
+        if throughput:
+            run_qd_eval_bench(
+                task=task,
+                batch=batch,
+                out_dir=out,
+                console=console,
+                episode_length=episode_length or 200,
+            )
+    except ValueError as error:
+        fail(str(error))
 
 
 @bench_app.command("arena")

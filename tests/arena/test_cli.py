@@ -154,3 +154,61 @@ def test_train_and_eval_refuse_bad_input_in_one_line(args, message):
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
     if args[0] == "eval":
         assert "nowhere/agent.toml: no agent.toml" in result.stderr
+
+
+def test_play_passes_agent_kwargs_to_the_agent_factory(tmp_path):
+    package = tmp_path / "fixed"
+    package.mkdir()
+    (package / "agent.toml").write_text(
+        'name = "fixed"\nversion = "1"\nentry_point = "fixed:make"\nenvs = ["CartPole-v1"]\n'
+    )
+    (package / "fixed.py").write_text(
+        "class Fixed:\n    name = 'fixed'\n    def __init__(self, action): self.action = action\n"
+        "    def reset(self, seed=None): pass\n    def act(self, observation, info): return self.action\n\n"
+        "def make(spaces, action=0):\n    return Fixed(action)\n"
+    )
+    out = tmp_path / "s.json"
+    args = ["play", "CartPole-v1", "--agent", str(package), "--agent-kwarg", "action=1", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--episodes", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    assert summary["agent_kwargs"] == {"action": 1}
+    assert 7 <= summary["length_mean"] <= 11  # always pushing right topples the pole as fast as pushing left
+
+    bad = runner.invoke(app, ["play", "CartPole-v1", "--agent", str(package), "--agent-kwarg", "speed=2"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: bad agent arguments for")
+
+
+def test_qd_grows_an_archive_writes_its_files_and_resumes(tmp_path):
+    import csv
+
+    out = tmp_path / "qd"
+    args = ["qd", "me", "pointmaze", "--episode-length", "20", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--evals", "64"])
+    assert result.exit_code == 0, result.output
+    assert {"progress.csv", "checkpoint.pt", "archive.png"} <= {p.name for p in out.iterdir()}
+    rows = list(csv.DictReader((out / "progress.csv").open()))
+    assert int(rows[-1]["global_step"]) == 64  # 32 initial policies + one batch of 32
+    assert float(rows[-1]["qd_score"]) > 0  # offset below every fitness: every filled cell adds to it
+
+    resumed = runner.invoke(app, [*args, "--evals", "128", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    rows = list(csv.DictReader((out / "progress.csv").open()))
+    assert [int(r["global_step"]) for r in rows][-3:] == [64, 96, 128]
+    # elites are only ever replaced by better ones, so the QD-score never falls
+    assert float(rows[-1]["qd_score"]) >= float(rows[-3]["qd_score"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["qd", "mapelites"], "error: unknown algorithm 'mapelites'"),
+        (["qd", "me", "pointmaz"], "error: unknown QD task 'pointmaz'; closest: pointmaze"),
+        (["qd", "me", "--archive", "hex", "--evals", "1"], "error: archive"),
+        (["bench", "qd", "--task", "walker"], "error: unknown QD task 'walker'"),
+    ],
+)
+def test_qd_refuses_bad_input_in_one_line(args, message, tmp_path):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message), result.stderr
