@@ -15,7 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class TrainingLogger:
-    """Writes ``progress.csv`` (and ``tb/`` events) under ``directory``; shows a bar when ``progress``."""
+    """Writes ``progress.csv`` (and ``tb/`` events) under ``directory``; shows a bar when ``progress``, with
+    the latest value of the scalar ``headline`` beside it (name, label)."""
 
     def __init__(
         self,
@@ -24,8 +25,10 @@ class TrainingLogger:
         *,
         progress: bool = False,
         description: str = "training",
+        headline: tuple[str, str] = ("charts/episodic_return", "return"),
         console: Console | None = None,
     ):
+        self._headline = headline[0]
         self.rows: list[dict[str, float]] = []
         self._csv_path = Path(directory) / "progress.csv" if directory is not None else None
         self._columns: list[str] | None = None
@@ -36,7 +39,7 @@ class TrainingLogger:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("return {task.fields[ret]}"),
+                TextColumn(headline[1] + " {task.fields[ret]}"),
                 TimeRemainingColumn(),
                 console=console,
                 transient=False,
@@ -54,7 +57,7 @@ class TrainingLogger:
                 if not math.isnan(value):
                     self._tb.add_scalar(key, value, global_step)
         if self._bar is not None:
-            ret = scalars.get("charts/episodic_return", math.nan)
+            ret = scalars.get(self._headline, math.nan)
             self._bar.update(self._task, completed=global_step, ret="-" if math.isnan(ret) else f"{ret:.1f}")
 
     def close(self) -> None:
