@@ -402,7 +402,10 @@ def base_stock(spaces: EnvSpaces, level: float | list[float] | None = None, cap:
     problem = _problem(spaces)
     levels, cost = installation_levels(problem)
     if level is not None:
-        levels = list(np.broadcast_to(np.asarray(level, dtype=np.float64), (len(levels),)))
+        given = np.asarray(level, dtype=np.float64)
+        if given.ndim > 1 or given.size not in (1, len(levels)):
+            raise ValueError(f"level must be one number or {len(levels)} numbers (one per node), not {level}")
+        levels = list(np.broadcast_to(given, (len(levels),)))
         cost = None
         if len(levels) == 1 and not problem["lost_sales"] and problem["demand"] == "normal":
             i = problem["stores"][0]

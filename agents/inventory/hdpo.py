@@ -179,7 +179,10 @@ def evaluate_cost(
     seed: int = 1,
 ) -> float:
     """Mean cost per period of a policy (a module as trained here, or any ``f(simulator, state)``) on fresh
-    scenarios of the simulator, after a warm-up; on one thread, like training."""
+    scenarios of the simulator, after a warm-up; on one thread of the CPU, like training, whatever device
+    the module was trained on (so the same policy always gets the same number)."""
+    if isinstance(policy, torch.nn.Module):
+        policy = copy.deepcopy(policy).cpu()
     simulator = make_simulator(**env_kwargs, dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed)
     demand = simulator.sample_demand(

@@ -148,3 +148,10 @@ def test_order_up_to_baselines_stay_inside_the_action_space(name, env_id):
         assert env.action_space.contains(action), action
         observation, _, terminated, truncated, info = env.step(action)
         done = terminated or truncated
+
+
+@pytest.mark.parametrize("level", [[10.0, 12.0], [[10.0, 12.0, 14.0, 16.0]]])
+def test_base_stock_level_of_the_wrong_shape_is_refused_naming_level(level):
+    env = gym.make("arena/InventoryWarehouseStores-v0")  # a warehouse and three stores: four nodes
+    with pytest.raises(ValueError, match=r"level must be one number or 4 numbers"):
+        agents.make("inventory/base_stock", env, level=level)
