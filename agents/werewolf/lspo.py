@@ -355,7 +355,9 @@ def lspo(
     """Factory for ``agents.make("werewolf/lspo", spaces)``: the shipped space and weights, or those in the
     directory ``weights`` (``space.json`` and ``policy.pt``, as ``--out`` writes them)."""
     directory = Path(weights) if weights is not None else DATA
-    space, actors = _load(str(directory))
+    policy_file = directory / "policy.pt"
+    stamp = policy_file.stat().st_mtime_ns if policy_file.is_file() else None
+    space, actors = _load(str(directory), stamp)
     trained = actors[SIDES[0]][0].in_features
     if _view_for(space, spaces).obs_dim != trained:
         players = spaces.action_space["target"].n - 1
@@ -367,8 +369,9 @@ def lspo(
 
 
 @functools.lru_cache(maxsize=4)
-def _load(directory: str) -> tuple[StrategySpace, dict[str, torch.nn.Module]]:
-    """The space and actors saved in ``directory``, read once: every seat's agent shares them read-only."""
+def _load(directory: str, stamp: int | None) -> tuple[StrategySpace, dict[str, torch.nn.Module]]:
+    """The space and actors saved in ``directory``, read once per version of the weights (``stamp``, the
+    file's modification time): every seat's agent shares them read-only."""
     return StrategySpace.from_json(Path(directory) / "space.json"), load_actors(Path(directory) / "policy.pt")
 
 
