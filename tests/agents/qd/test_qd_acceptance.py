@@ -1,12 +1,14 @@
 """PGA-ME and DCG-ME against MAP-Elites on the point maze at equal evaluations, a CI-sized version of the
-papers' comparison: DCG-ME has the higher final QD-score in at least 4 of 5 seeds; PGA-ME a higher mean over
-the 5 seeds (it wins 3 of 5 at this budget: its critic pulls towards the goal, against the descriptor).
+papers' comparison: each has the higher final QD-score in at least 4 of 5 seeds.
 
-Budget: 1504 evaluations of 50-step episodes per run, agents.qd.cpu_config otherwise. Measured with these
-settings (seeds 0-4, QD-score in thousands): MAP-Elites 43.53, 47.13, 39.89, 45.84, 45.19; DCG-ME 46.96,
-47.12, 42.45, 47.35, 47.73; PGA-ME 49.88, 45.21, 51.02, 48.95, 42.45. Runs are deterministic per seed, so
-the outcome is fixed for a given torch build; DCG-ME's wins are by 1.5k to 3.4k (about 10 to 25 cells), its
-loss by 5 (seed 1, a tie in cells). Takes about 2 to 5 minutes on a busy 2-core machine.
+Budget: 1504 evaluations of 50-step episodes per run, agents.qd.cpu_config otherwise (PGA-ME: one
+sixteenth of each batch by policy gradient, see its docstring). Measured with these settings (seeds 0-4,
+QD-score in thousands): MAP-Elites 43.53, 47.13, 39.89, 45.84, 45.19; PGA-ME 51.37, 49.14, 46.72, 49.15,
+47.34 (wins all 5, by 2.0k to 7.8k, about 13 to 50 cells); DCG-ME 46.96, 47.12, 42.45, 47.35, 47.73 (wins
+4, by 1.5k to 3.4k; seed 1 a tie, 5 short). Runs are deterministic per seed, so the outcome is fixed for a
+given torch build; the margins allow one seed to flip. A smaller budget shrinks the margins (1024
+evaluations: PGA-ME wins 4 of 5 with a 0.2k loss and a 0.7k win, DCG-ME 4 of 5 by 0.5k to 1.7k), so the
+budget stays. Takes about 1.5 to 4 minutes on a 2-core machine, depending on load.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ def final_qd_score(algorithm: str, seed: int) -> float:
 
 
 @pytest.mark.slow
-def test_gradient_variation_beats_map_elites_qd_score_at_equal_evaluations():
-    """DCG-ME: at least 4 of 5 seeds; PGA-ME: the mean over the 5 seeds."""
+def test_gradient_variation_beats_map_elites_qd_score_at_equal_evaluations_in_4_of_5_seeds():
+    """The MAP-Elites runs are shared by both comparisons."""
     me = [final_qd_score("me", seed) for seed in SEEDS]
-    dcg = [final_qd_score("dcg_me", seed) for seed in SEEDS]
-    pga = [final_qd_score("pga_me", seed) for seed in SEEDS]
-    assert sum(d > m for d, m in zip(dcg, me, strict=True)) >= 4, (dcg, me)
-    assert sum(pga) > sum(me), (pga, me)
+    for algorithm in ("pga_me", "dcg_me"):
+        scores = [final_qd_score(algorithm, seed) for seed in SEEDS]
+        wins = sum(s > m for s, m in zip(scores, me, strict=True))
+        assert wins >= 4, (algorithm, scores, me)
