@@ -29,7 +29,7 @@ import torch
 from ribs.emitters import EmitterBase
 
 from agents.qd.map_elites import ga_emitter
-from agents.qd.pga_me import PGAME, PGAConfig
+from agents.qd.pga_me import PGAME, AlgorithmEmitter, PGAConfig
 from agents.qd.td3 import TD3Config, pg_variation
 
 
@@ -65,18 +65,8 @@ class DCGConfig(PGAConfig):
         return round(self.batch_size * self.ai_fraction)
 
 
-class DCPGEmitter(EmitterBase):
+class DCPGEmitter(AlgorithmEmitter):
     """Elites after descriptor-conditioned PG steps towards their own (normalised) descriptor."""
-
-    def __init__(self, algorithm: DCGME, batch_size: int):
-        super().__init__(
-            algorithm.archive,
-            solution_dim=algorithm.archive.solution_dim,
-            bounds=None,
-            lower_bounds=None,
-            upper_bounds=None,
-        )
-        self.algorithm, self.batch_size, self.last_cond = algorithm, batch_size, None
 
     def ask(self) -> np.ndarray:
         a, c = self.algorithm, self.algorithm.config
@@ -96,18 +86,11 @@ class DCPGEmitter(EmitterBase):
         return children.double().numpy()
 
 
-class ActorInjectionEmitter(EmitterBase):
+class ActorInjectionEmitter(AlgorithmEmitter):
     """The descriptor-conditioned actor folded at uniformly drawn normalised targets."""
 
     def __init__(self, algorithm: DCGME, batch_size: int, seed: int):
-        super().__init__(
-            algorithm.archive,
-            solution_dim=algorithm.archive.solution_dim,
-            bounds=None,
-            lower_bounds=None,
-            upper_bounds=None,
-        )
-        self.algorithm, self.batch_size, self.last_cond = algorithm, batch_size, None
+        super().__init__(algorithm, batch_size)
         self._rng = np.random.default_rng(seed)
 
     def ask(self) -> np.ndarray:

@@ -45,8 +45,9 @@ class PGAConfig(MEConfig):
         return round(self.batch_size * self.pg_fraction)
 
 
-class PGEmitter(EmitterBase):
-    """Offspring = elites after policy-gradient steps on the critic, plus the greedy actor."""
+class AlgorithmEmitter(EmitterBase):
+    """A ribs emitter whose offspring ``algorithm`` makes (unbounded parameter rows, ``batch_size`` per ask);
+    subclasses define ``ask``. ``last_cond`` holds the descriptor targets of the last batch, if any."""
 
     def __init__(self, algorithm: PGAME, batch_size: int):
         super().__init__(
@@ -56,7 +57,11 @@ class PGEmitter(EmitterBase):
             lower_bounds=None,
             upper_bounds=None,
         )
-        self.algorithm, self.batch_size = algorithm, batch_size
+        self.algorithm, self.batch_size, self.last_cond = algorithm, batch_size, None
+
+
+class PGEmitter(AlgorithmEmitter):
+    """Offspring = elites after policy-gradient steps on the critic, plus the greedy actor."""
 
     def ask(self) -> np.ndarray:
         a, c = self.algorithm, self.algorithm.config

@@ -150,7 +150,12 @@ def run_qd(
             0.0,
         )
     logger = TrainingLogger(
-        out, evals, progress=progress, description=f"{algo.name} {algo.task.name}", console=console
+        out,
+        evals,
+        progress=progress,
+        description=f"{algo.name} {algo.task.name}",
+        headline=("qd_score", "QD-score"),
+        console=console,
     )
     for row in rows:
         logger.log(row["evaluations"], {k: v for k, v in row.items() if k != "evaluations"})
