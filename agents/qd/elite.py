@@ -9,8 +9,10 @@ import torch
 
 from agents.base import EnvSpaces
 
-# The shipped pointmaze_elite.pt is the best elite of a MAP-Elites run on the point maze (4000 evaluations of
-# 100 steps, seed 0, cpu_config("me")): fitness -84.9, final position (-0.73, 0.20).
+# Shipped elites, data/<task>_elite.pt. pointmaze: the best elite of a MAP-Elites run (4000 evaluations of
+# 100 steps, seed 0, cpu_config("me")): fitness -84.9, final position (-0.73, 0.20). walker2d_uni: the best
+# elite of a PGA-ME run (5000 evaluations of 250 steps, seed 0, cpu_config("pga_me")): fitness 439.6, both
+# feet on the floor 57 % of the steps.
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -43,10 +45,10 @@ class ElitePolicy:
 
 
 def elite(spaces: EnvSpaces, weights: str | Path | None = None, seed: int | None = None) -> ElitePolicy:
-    """Factory: the elite saved in ``weights`` (default: the shipped pointmaze MAP-Elites elite)."""
+    """Factory: the elite saved in ``weights`` (default: the shipped elite of the env's QD task)."""
     from envs.qd.evaluator import MLPPolicySpec
 
-    saved = torch.load(weights or DATA / "pointmaze_elite.pt", weights_only=True)
+    saved = torch.load(weights or shipped_elite(spaces.env_id), weights_only=True)
     spec = MLPPolicySpec(saved["obs_dim"], saved["action_dim"], tuple(saved["hidden"]))
     if spaces.observation_space.shape != (spec.obs_dim,):
         raise ValueError(
@@ -54,3 +56,17 @@ def elite(spaces: EnvSpaces, weights: str | Path | None = None, seed: int | None
             f"the elite's ({spec.obs_dim},)"
         )
     return ElitePolicy(spec.to_module(saved["row"]).eval())
+
+
+def shipped_elite(env_id: str | None) -> Path:
+    """The shipped elite file of the QD task registered as ``env_id``; ValueError naming the tasks that have
+    one."""
+    from envs.qd.tasks import TASKS
+
+    shipped = {task.env_id: DATA / f"{name}_elite.pt" for name, task in TASKS.items()}
+    shipped = {env: path for env, path in shipped.items() if path.is_file()}
+    if env_id not in shipped:
+        raise ValueError(
+            f"env_id: no elite is shipped for {env_id!r}; pass weights=, or use one of {sorted(shipped)}"
+        )
+    return shipped[env_id]

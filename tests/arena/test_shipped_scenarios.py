@@ -34,8 +34,14 @@ def test_collections_run_and_rank_every_agent_of_every_included_scenario(path, t
             assert {row["agent"] for row in scenario_table(board, stored)} == set(scenario.labels)
 
 
+def _needs_mujoco(path: Path) -> bool:
+    return "mujoco" in path.stem
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_shipped_scenario_runs_reduced_and_ranks_every_agent(path, tmp_path):
+    if _needs_mujoco(path):
+        pytest.importorskip("mujoco", reason="MuJoCo scenarios need pip install 'pg-arena[mujoco]'")
     scenario = load_scenario(path)
     data = scenario.spec.model_dump()
     if scenario.kind == "match":
