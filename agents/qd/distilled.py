@@ -33,12 +33,12 @@ class ConditionedActor(nn.Module):
         self.obs_dim, self.cond_dim = spec.obs_dim, cond_dim
         self.net = copy.deepcopy(spec.to_module(spec.init(1, generator)[0]))
         first = self._first_linear()
-        wider = nn.Linear(first.in_features + cond_dim, first.out_features)
+        wider = nn.utils.skip_init(nn.Linear, first.in_features + cond_dim, first.out_features)
         with torch.no_grad():
             wider.weight.zero_()
             wider.weight[:, : first.in_features] = first.weight
             wider.bias.copy_(first.bias)
-        self._replace_first_linear(wider)
+        _set_first_linear(self.net, wider)
 
     def forward(self, obs: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([obs, cond], dim=-1))
@@ -50,7 +50,7 @@ class ConditionedActor(nn.Module):
         with torch.no_grad():
             for target in cond:
                 module = copy.deepcopy(self.net)
-                folded = nn.Linear(self.obs_dim, first.out_features)
+                folded = nn.utils.skip_init(nn.Linear, self.obs_dim, first.out_features)
                 folded.weight.copy_(first.weight[:, : self.obs_dim])
                 folded.bias.copy_(first.bias + first.weight[:, self.obs_dim :] @ target)
                 _set_first_linear(module, folded)
@@ -59,9 +59,6 @@ class ConditionedActor(nn.Module):
 
     def _first_linear(self) -> nn.Linear:
         return next(m for m in self.net.modules() if isinstance(m, nn.Linear))
-
-    def _replace_first_linear(self, layer: nn.Linear) -> None:
-        _set_first_linear(self.net, layer)
 
 
 def _set_first_linear(module: nn.Module, layer: nn.Linear) -> None:

@@ -139,6 +139,11 @@ def run_qd(
     if resume:
         saved = torch.load(out / CHECKPOINT, weights_only=False)
         algo, rows, elapsed = saved["algorithm"], saved["rows"], saved["wall_time_s"]
+        if (algo.name, algo.task.name) != (algorithm, getattr(task, "name", task)):
+            raise ValueError(
+                f"algorithm, task: the checkpoint under {out} is {algo.name} on {algo.task.name}, "
+                f"not {algorithm} on {task}"
+            )
     else:
         if evaluator is None:
             from envs.qd.evaluator import BatchEvaluator
@@ -209,6 +214,7 @@ def cell_centres(archive) -> np.ndarray:
 
 
 def save_checkpoint(out: Path, algo: QDAlgorithm, rows: list[dict], elapsed: float) -> None:
+    """Pickle the whole run to ``out/checkpoint.pt`` (written aside, then renamed: never half a file)."""
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / (CHECKPOINT + ".tmp")
     torch.save({"algorithm": algo, "rows": rows, "wall_time_s": elapsed}, tmp)

@@ -105,6 +105,8 @@ def test_me_qd_score_never_decreases_because_elites_are_only_replaced_by_fitter_
 def test_resume_from_a_checkpoint_ends_in_the_same_archive_as_an_uninterrupted_run(tmp_path, dcg_runs):
     interrupted = small_run("dcg_me", seed=3, evals=48, out=tmp_path, checkpoint_every=1)
     assert interrupted.rows[-1]["evaluations"] == 48
+    with pytest.raises(ValueError, match=r"algorithm, task: the checkpoint .* is dcg_me on pointmaze"):
+        run_qd("pga_me", "pointmaze", SMALL, 3, out=tmp_path, resume=True)
     resumed = run_qd("dcg_me", "pointmaze", SMALL, 3, out=tmp_path, resume=True)
     uninterrupted = dcg_runs[0]
     for key, value in archive_arrays(uninterrupted.archive).items():
@@ -143,7 +145,9 @@ def test_folding_the_target_into_the_first_layer_gives_exactly_the_conditioned_a
         for p in actor.parameters():
             p.add_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
     targets = torch.tensor([[0.1, 0.9], [0.7, 0.2]])
+    global_rng = torch.random.get_rng_state()
     rows = actor.fold(spec, targets)
+    assert torch.equal(torch.random.get_rng_state(), global_rng)  # folding draws no random numbers
     obs = torch.rand(5, 2, generator=torch.Generator().manual_seed(1)) * 2 - 1
     for row, target in zip(rows, targets, strict=True):
         folded = spec.act(row.expand(5, -1), obs)
