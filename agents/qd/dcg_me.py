@@ -7,12 +7,13 @@ Q(s, a | d') values fitness only where the behaviour matches d'. d is, with ``si
 paper), the descriptor the transition's episode reached, or, with ``similarity="step"`` (default), the
 per-step descriptor quantity of the transition's next state (``info["step_descriptor"]``: the position for
 the point maze, whose descriptor is the final position), which makes the reward Markov in the state. The
-task's rewards are first shifted by the per-step fitness floor ``task.min_fitness / task.episode_length`` so
-that they are non-negative: with a negative reward a small S would *raise* the return and the critic would
+task's rewards are first shifted up by the per-step reward floor ``task.reward_floor`` so that they are
+non-negative: with a negative reward a small S would *raise* the return and the critic would
 prefer missing the target.
 
 Each batch holds three kinds of offspring, each stored with its target d' for the critic:
-- iso-line offspring (GA), d' = the descriptor they reached (S = 1);
+- iso-line offspring (GA), d' = the descriptor they reached (so S = 1 with ``similarity="episode"``; with
+  "step", S measures how far each step's quantity is from the episode's descriptor);
 - descriptor-conditioned PG offspring: an elite improved by ``pg_steps`` Adam steps on
   Q1(s, pi(s) | d_parent), i.e. more fitness while staying in the parent's cell; d' = d_parent;
 - actor injection: the actor folded at targets d' drawn uniformly over the descriptor box, evaluated and
@@ -55,6 +56,8 @@ class DCGConfig(PGAConfig):
         super().__post_init__()
         if self.similarity not in ("step", "episode"):
             raise ValueError(f"similarity must be 'step' or 'episode', got {self.similarity!r}")
+        if not 0.0 < self.ai_fraction < 1.0:
+            raise ValueError(f"ai_fraction must be in (0, 1), got {self.ai_fraction}")
         if self.lengthscale <= 0:
             raise ValueError(f"lengthscale must be > 0, got {self.lengthscale}")
         if self.ai_batch < 1 or self.batch_size - self.pg_batch - self.ai_batch < 1:
@@ -105,10 +108,10 @@ class DCGME(PGAME):
     def __init__(self, evaluator, config: DCGConfig, *, archive: str = "grid", seed: int = 0):
         self.cond_dim = len(evaluator.task.descriptor_low)
         super().__init__(evaluator, config, archive=archive, seed=seed)
-        self.reward_floor = self.task.min_fitness / self.task.episode_length
 
     def reward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        shifted = (batch["reward"].squeeze(-1) - self.reward_floor).clamp(min=0.0)
+        """r(s, a | d') = (r + reward_floor) * S(d, d'): the task's reward shifted to be non-negative."""
+        shifted = (batch["reward"].squeeze(-1) + self.task.reward_floor).clamp(min=0.0)
         reached = batch[f"{self.config.similarity}_descriptor"]
         return shifted * dcg_similarity(reached, batch["cond"], self.config.lengthscale)
 

@@ -39,6 +39,9 @@ class MEConfig:
         for name in ("batch_size", "init_batch", "grid_cells", "cvt_cells"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("iso_sigma", "line_sigma", "gaussian_sigma"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.variation not in ("iso_line", "gaussian"):
             raise ValueError(f"variation must be 'iso_line' or 'gaussian', got {self.variation!r}")
 
@@ -60,6 +63,7 @@ def make_archive(task, solution_dim: int, kind: str, config: MEConfig, seed: int
 
 
 def ga_emitter(archive: ArchiveBase, config: MEConfig, batch_size: int, seed: int) -> EmitterBase:
+    """The GA operator of ``config.variation``: ``batch_size`` offspring of elites (x0 only seeds ribs)."""
     x0 = np.zeros(archive.solution_dim)
     if config.variation == "gaussian":
         return GaussianEmitter(archive, sigma=config.gaussian_sigma, x0=x0, batch_size=batch_size, seed=seed)

@@ -39,6 +39,8 @@ class PGAConfig(MEConfig):
         for name in ("critic_steps", "pg_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.pg_lr <= 0:
+            raise ValueError(f"pg_lr must be > 0, got {self.pg_lr}")
 
     @property
     def pg_batch(self) -> int:
@@ -85,6 +87,7 @@ class PGEmitter(AlgorithmEmitter):
 class PGAME(QDAlgorithm):
     name = "pga_me"
     needs_transitions = True
+    cond_dim = 0  # width of the critic's and actor's target-descriptor input
 
     def __init__(self, evaluator, config: PGAConfig, *, archive: str = "grid", seed: int = 0):
         super().__init__(evaluator, config, archive=archive, seed=seed)
@@ -97,8 +100,6 @@ class PGAME(QDAlgorithm):
         self.td3 = TD3(
             actor, spec.obs_dim, spec.action_dim, cond_dim, config.td3, self.generator, self.reward
         )
-
-    cond_dim = 0
 
     def reward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """The reward the critic learns: the task's."""

@@ -33,6 +33,20 @@ class TD3Config:
     batch_size: int = 256  # transitions per gradient step
     buffer_size: int = 1_000_000
 
+    def __post_init__(self):
+        for name in ("policy_delay", "batch_size", "buffer_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("critic_lr", "actor_lr"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("discount", "tau"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("policy_noise", "noise_clip"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
 
 class ReplayBuffer:
     """A circular buffer of transitions (tensors on one device); ``cond`` is the target descriptor column
@@ -69,14 +83,16 @@ class ReplayBuffer:
     def add(self, **columns: torch.Tensor) -> None:
         """Append N rows; each column is [N, width] (or [N] for reward and terminated)."""
         n = columns["obs"].shape[0]
-        rows = torch.arange(self._next, self._next + n) % self.capacity
+        keep = min(n, self.capacity)  # of a batch larger than the buffer, only its last rows stay
+        rows = torch.arange(self._next + n - keep, self._next + n) % self.capacity
         for name in self.FIELDS:
             value = columns[name].float()
-            self.data[name][rows] = value.reshape(n, -1)
+            self.data[name][rows] = value.reshape(n, -1)[n - keep :]
         self._next = (self._next + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 
     def sample(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """``n`` rows drawn uniformly with replacement, every column."""
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
         rows = torch.randint(self.size, (n,), generator=generator)
