@@ -41,35 +41,32 @@ def run_qd_bench(
     if unknown:
         raise ValueError(f"algorithms {sorted(unknown)} not among {list(ALGORITHMS)}")
     console = console or Console()
-    torch.set_num_threads(1)  # small batched matmuls: one thread is much faster than two on a busy CPU
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[dict[str, Any]]] = {}
     curves: dict[str, list[tuple[list[int], list[float]]]] = {}
-    for name in algorithms:
-        runs[name], curves[name] = [], []
-        for seed in range(seeds):
-            run = run_qd(
-                name, task, evals, seed, episode_length=episode_length, progress=True, console=console
-            )
-            last = run.rows[-1]
-            runs[name].append(
-                {
-                    "seed": seed,
-                    **{
-                        k: last[k]
-                        for k in ("qd_score", "coverage", "max_fitness", "evaluations", "wall_time_s")
-                    },
-                }
-            )
-            curves[name].append(([r["evaluations"] for r in run.rows], [r["qd_score"] for r in run.rows]))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small batched matmuls: one thread is much faster than two on a busy CPU
+    try:
+        for name in algorithms:
+            runs[name], curves[name] = [], []
+            for seed in range(seeds):
+                run = run_qd(
+                    name, task, evals, seed, episode_length=episode_length, progress=True, console=console
+                )
+                last = run.rows[-1]
+                keys = ("qd_score", "coverage", "max_fitness", "evaluations", "wall_time_s")
+                runs[name].append({"seed": seed, **{k: last[k] for k in keys}})
+                curves[name].append(([r["evaluations"] for r in run.rows], [r["qd_score"] for r in run.rows]))
+    finally:
+        torch.set_num_threads(threads)
     results: dict[str, Any] = {
         "task": task,
         "evals": evals,
         "seeds": seeds,
         "episode_length": episode_length,
         "cpu": cpu_name(),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": 1,
         "runs": runs,
         "mean": {
             name: {
