@@ -321,14 +321,9 @@ def qd_command(
 
     Example: [bold]arena qd dcg_me pointmaze --evals 4000 --out runs/qd-dcg[/]
     """
-    from envs.qd.tasks import TASKS
-
     if algorithm not in ("me", "pga_me", "dcg_me"):
         fail(unknown_message("algorithm", algorithm, ["me", "pga_me", "dcg_me"]))
-    if task not in TASKS:
-        fail(unknown_message("QD task", task, list(TASKS)))
-    if TASKS[task].needs_mujoco and not _importable("mujoco"):
-        fail(f"task {task!r} needs MuJoCo: pip install 'pg-arena[mujoco]'")
+    _check_qd_task(task)
     out = out or Path("runs") / f"qd-{algorithm}-{task}"
     from agents.qd import run_qd
 
@@ -354,10 +349,16 @@ def qd_command(
     )
 
 
-def _importable(module: str) -> bool:
+def _check_qd_task(task: str) -> None:
+    """Exit with one line if ``task`` is not a QD task, or needs MuJoCo and MuJoCo is not installed."""
     import importlib.util
 
-    return importlib.util.find_spec(module) is not None
+    from envs.qd.tasks import TASKS
+
+    if task not in TASKS:
+        fail(unknown_message("QD task", task, list(TASKS)))
+    if TASKS[task].needs_mujoco and importlib.util.find_spec("mujoco") is None:
+        fail(f"task {task!r} needs MuJoCo: pip install 'pg-arena[mujoco]'")
 
 
 @app.command("tournament")
@@ -756,12 +757,7 @@ def bench_qd_command(
 
     Example: [bold]arena bench qd --task walker2d_uni --evals 5000 --seeds 1 --episode-length 250[/]
     """
-    from envs.qd.tasks import TASKS
-
-    if task not in TASKS:
-        fail(unknown_message("QD task", task, list(TASKS)))
-    if TASKS[task].needs_mujoco and not _importable("mujoco"):
-        fail(f"task {task!r} needs MuJoCo: pip install 'pg-arena[mujoco]'")
+    _check_qd_task(task)
     from arena.bench.qd import run_qd_bench
     from arena.bench.qd_eval import run_qd_eval_bench
 
