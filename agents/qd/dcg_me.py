@@ -4,9 +4,13 @@ actor pi(s | d'), the actor being the archive distilled into one policy.
 The critic learns the descriptor-conditioned reward r(s, a) * S(d, d'), S(d, d') = exp(-||d - d'|| / L),
 L = 0.1, on descriptors normalised to [0, 1], with d' the target descriptor it is conditioned on, so
 Q(s, a | d') values fitness only where the behaviour matches d'. d is, with ``similarity="episode"`` (the
-paper), the descriptor the transition's episode reached, or, with ``similarity="step"`` (default), the
-per-step descriptor quantity of the transition's next state (``info["step_descriptor"]``: the position for
-the point maze, whose descriptor is the final position), which makes the reward Markov in the state. The
+paper), the descriptor the transition's episode reached, or, with ``similarity="step"``, the per-step
+descriptor quantity of the transition's next state (``info["step_descriptor"]``), which makes the reward
+Markov in the state. The default ``"auto"`` takes "step" where the descriptor is the episode's last step
+quantity (the final position of ``pointmaze`` and ``ant_omni``: where the point is now is a dense proxy of
+where it ends), and "episode" where the descriptor is a mean of 0/1 step quantities (the ``*_uni`` feet
+contacts: a single step's contacts are at least 0.5 from any target rate in the middle of the box, where
+S would be below exp(-5)). The
 task's rewards are first shifted up by the per-step reward floor ``task.reward_floor`` so that they are
 non-negative: with a negative reward a small S would *raise* the return and the critic would
 prefer missing the target.
@@ -49,13 +53,13 @@ class DCGConfig(PGAConfig):
     pg_steps: int = 150
     pg_lr: float = 5e-3
     lengthscale: float = 0.1
-    similarity: Literal["step", "episode"] = "step"  # which reached descriptor d the reward compares to d'
+    similarity: Literal["auto", "step", "episode"] = "auto"  # which reached descriptor d the reward compares
     td3: TD3Config = field(default_factory=TD3Config)
 
     def __post_init__(self):
         super().__post_init__()
-        if self.similarity not in ("step", "episode"):
-            raise ValueError(f"similarity must be 'step' or 'episode', got {self.similarity!r}")
+        if self.similarity not in ("auto", "step", "episode"):
+            raise ValueError(f"similarity must be 'auto', 'step' or 'episode', got {self.similarity!r}")
         if not 0.0 < self.ai_fraction < 1.0:
             raise ValueError(f"ai_fraction must be in (0, 1), got {self.ai_fraction}")
         if self.lengthscale <= 0:
@@ -107,12 +111,15 @@ class DCGME(PGAME):
 
     def __init__(self, evaluator, config: DCGConfig, *, archive: str = "grid", seed: int = 0):
         self.cond_dim = len(evaluator.task.descriptor_low)
+        self.similarity = config.similarity
+        if self.similarity == "auto":
+            self.similarity = "episode" if evaluator.descriptor_is_mean else "step"
         super().__init__(evaluator, config, archive=archive, seed=seed)
 
     def reward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """r(s, a | d') = (r + reward_floor) * S(d, d'): the task's reward shifted to be non-negative."""
         shifted = (batch["reward"].squeeze(-1) + self.task.reward_floor).clamp(min=0.0)
-        reached = batch[f"{self.config.similarity}_descriptor"]
+        reached = batch[f"{self.similarity}_descriptor"]
         return shifted * dcg_similarity(reached, batch["cond"], self.config.lengthscale)
 
     def emitters(self) -> list[EmitterBase]:

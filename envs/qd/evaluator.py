@@ -168,6 +168,12 @@ class BatchEvaluator:
         self.evaluations = 0
         self.env_steps = 0
 
+    @property
+    def descriptor_is_mean(self) -> bool:
+        """True when an episode's descriptor is the mean of its step descriptors (the ``*_uni`` feet
+        contacts), False when it is the last one (the final position of ``pointmaze`` and ``ant_omni``)."""
+        return self._sim.descriptor_is_mean
+
     def evaluate(self, params: torch.Tensor | np.ndarray, *, record_transitions: bool = False) -> EvalResult:
         """One episode for each policy row of ``params`` [B, num_params]."""
         params = torch.as_tensor(params, device=self.device).to(torch.float64)

@@ -130,11 +130,29 @@ def test_dcg_reward_is_the_shifted_reward_times_the_similarity_of_reached_and_ta
     batch = {
         "reward": torch.tensor([[-1.0], [-1.0]]),
         "step_descriptor": torch.tensor([[0.0, 0.0], [0.5, 0.5]]),
-        "episode_descriptor": torch.tensor([[0.9, 0.9], [0.9, 0.9]]),  # not used: similarity="step"
+        "episode_descriptor": torch.tensor([[0.9, 0.9], [0.9, 0.9]]),  # not used: "auto" is "step" here
         "cond": torch.tensor([[0.3, 0.4], [0.5, 0.5]]),
     }
     expected = (-1.0 - floor) * np.array([np.exp(-5.0), 1.0])
     np.testing.assert_allclose(algorithm.reward(batch).numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("task", "similarity"), [("pointmaze", "step"), ("walker2d_uni", "episode"), ("ant_omni", "step")]
+)
+def test_dcg_compares_targets_with_the_step_quantity_only_where_the_descriptor_is_the_last_step(
+    task, similarity
+):
+    """A final-position descriptor is where the body is at the last step, so each step's position is
+    comparable with a target; a feet-contact rate is a mean of 0/1 contacts, so only the episode's rate is."""
+    if get_task(task).needs_mujoco:
+        pytest.importorskip("mujoco")
+    from agents.qd import make_algorithm
+
+    evaluator = BatchEvaluator(task, episode_length=5, seed=0)
+    config = small_config("dcg_me")
+    assert config.similarity == "auto"
+    assert make_algorithm("dcg_me", evaluator, config=config, seed=0).similarity == similarity
 
 
 def test_folding_the_target_into_the_first_layer_gives_exactly_the_conditioned_actor():
