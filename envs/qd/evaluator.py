@@ -83,7 +83,9 @@ class MLPPolicySpec:
         modules: list[torch.nn.Module] = []
         layers = list(self._layers(params_row.reshape(1, -1)))
         for k, (weight, bias) in enumerate(layers):
-            linear = torch.nn.Linear(weight.shape[2], weight.shape[1], dtype=params_row.dtype)
+            linear = torch.nn.utils.skip_init(  # no init draws from torch's global generator: filled below
+                torch.nn.Linear, weight.shape[2], weight.shape[1], dtype=params_row.dtype
+            )
             with torch.no_grad():
                 linear.weight.copy_(weight[0])
                 linear.bias.copy_(bias[0])

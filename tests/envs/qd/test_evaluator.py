@@ -123,14 +123,16 @@ def test_descriptors_of_many_random_policies_stay_within_the_bounds_and_fitness_
 
 def test_mlp_policy_module_round_trip_computes_the_same_actions():
     """num_params = sum over layers of in*out + out; to_module gives the same function, from_module inverts
-    it."""
+    it, without drawing from torch's global generator (its layers are filled, not initialised)."""
     spec = MLPPolicySpec(3, 2, hidden=(5, 4))
     assert spec.num_params == (3 * 5 + 5) + (5 * 4 + 4) + (4 * 2 + 2)
     params = spec.init(3, torch.Generator().manual_seed(0))
     obs = torch.randn(3, 3, generator=torch.Generator().manual_seed(1))
     actions = spec.act(params, obs)
     for k in range(3):
+        global_state = torch.get_rng_state()
         module = spec.to_module(params[k])
+        assert torch.equal(torch.get_rng_state(), global_state)
         torch.testing.assert_close(module(obs[k : k + 1])[0], actions[k], rtol=1e-6, atol=1e-6)
         assert torch.equal(spec.from_module(module), params[k])
     assert actions.abs().max() < 1.0
