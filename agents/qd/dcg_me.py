@@ -140,6 +140,6 @@ class DCGME(PGAME):
         if cond is None:
             return episode_descriptor
         lengths = torch.as_tensor(result.lengths)
-        episode = torch.cat([torch.nonzero(lengths > t).squeeze(-1) for t in range(int(lengths.max()))])
-        target = cond[episode]
+        running = torch.arange(int(lengths.max())).unsqueeze(1) < lengths  # [T, B]: episode b runs at step t
+        target = cond[running.nonzero()[:, 1]]  # nonzero is row-major: time-major, episodes in batch order
         return torch.where(torch.isnan(target), episode_descriptor, target)
