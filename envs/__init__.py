@@ -4,10 +4,14 @@ Single-agent envs: ``gym.make("arena/<Name>-v<k>")`` (or ``gym.make("envs:arena/
 explicit import). Multi-agent games: ``envs.make_multi(name, **kwargs)`` gives a PettingZoo AEC env and
 ``parallel=True`` the parallel one. ``envs.list_envs()`` describes what is there.
 
+Every env class declares the ``info`` keys an agent must never see (``privileged_info_keys``);
+``envs.privileged_info_keys(env)`` reads them and ``envs.public_info(info, keys)`` drops them.
+
 Each family registers its ids in its own ``__init__`` with string entry points, so importing ``envs`` stays
 cheap: an env's module is imported when the env is made.
 """
 
+from envs._core.privacy import UndeclaredPrivateInfoError, agent_view, privileged_info_keys, public_info
 from envs._core.registry import (
     EnvRecord,
     UnknownEnvError,
@@ -21,10 +25,14 @@ from envs._core.registry import (
 
 __all__ = [
     "EnvRecord",
+    "UndeclaredPrivateInfoError",
     "UnknownEnvError",
+    "agent_view",
     "get_record",
     "list_envs",
     "make_multi",
+    "privileged_info_keys",
+    "public_info",
     "register_multi",
     "register_single",
     "unregister",

@@ -6,6 +6,8 @@ They are never registered by ``envs``: :func:`register` adds them for a test (or
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
@@ -14,7 +16,13 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec, wrappers
 
 
-class GlobalRngCartPole(CartPoleEnv):
+class CartPole(CartPoleEnv):
+    """Gymnasium's CartPole, declaring that its info (always empty) holds nothing privileged."""
+
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
+
+
+class GlobalRngCartPole(CartPole):
     """CartPole whose start state comes from numpy's global generator: what the determinism check catches."""
 
     def reset(self, *, seed=None, options=None):
@@ -28,6 +36,7 @@ class MaskedChoice(gym.Env):
 
     observation_space = spaces.Box(0.0, 1.0, (5,), np.float32)
     action_space = spaces.Discrete(5)
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()  # the mask is public
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -54,6 +63,7 @@ class MatchingPenniesParallel(ParallelEnv):
     """
 
     metadata = {"name": "matching_pennies_v0", "render_modes": []}
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()  # infos are empty
 
     def __init__(self, rounds: int = 10):
         self.possible_agents = ["even", "odd"]
@@ -107,7 +117,7 @@ def register() -> dict[str, str]:
     import envs
 
     common = dict(domain="test", summary="test only", max_episode_steps=50)
-    cartpole = "gymnasium.envs.classic_control.cartpole:CartPoleEnv"
+    cartpole = "fixture_envs:CartPole"
     envs.register_single(IDS["cartpole"], cartpole, action_kind="Discrete", observation_kind="Box", **common)
     envs.register_single(
         IDS["global_rng"],

@@ -9,7 +9,15 @@
 * ``search/random``: uniformly random legal actions (structured); random tools on random words of the
   transcript (text).
 
-They read only the observation and the ``question``/``gold`` entries of ``info`` that the env documents.
+``search/retrieve_once`` and ``search/random`` read only the observation and the public part of ``info``
+(``question``, ``num_searches``, ``items``, ``item_docs``, ``action_mask``).
+
+``search/oracle`` also reads ``info["gold"]``, which the env declares privileged
+(``SearchQAEnv.privileged_info_keys``). It is the one documented way for a built-in oracle to do that: its
+class sets ``uses_privileged_info = True``, and the arena passes the full ``info`` only to a built-in agent it
+runs in its own process with that attribute; every other agent, and every sandboxed one, gets
+``envs.public_info(info, envs.privileged_info_keys(env))``, without ``gold``. The oracle is an upper
+reference point, not a competitor.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ class SearchOracle:
     """Follows the gold chain: exactly h searches, then the answer the last gold document gives."""
 
     name = "search/oracle"
+    uses_privileged_info = True  # reads info["gold"]: a trusted in-process built-in only
 
     def __init__(self, spaces: EnvSpaces):
         self._text = _is_text(spaces)

@@ -1,1 +1,1 @@
-"""What several env families share: the registry and the conformance checks."""
+"""What several env families share: the registry, the conformance checks and the privacy contract."""

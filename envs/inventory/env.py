@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -96,6 +96,9 @@ class InventoryEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}
+    # the demand in info is the period's realised demand (the past); the problem gives the demand model's
+    # mean and std, not draws; the demand generator and a time series' start period are not in info
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, reward_scale: float = 1.0, **kwargs: Any):
         self.reward_scale = check_reward_scale(reward_scale)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import networkx as nx
@@ -96,6 +96,9 @@ class IoTSchedulingEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}
+    # all of it is the present or the past (tasks that have arrived, queues, finished tasks) or the static
+    # cluster; the next arrival's time and size and the env's generator are not in info
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -94,6 +94,9 @@ class MotorEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}
+    # states and references are observed anyway; the plant is the task's documented model; the load noise
+    # and the reference generator's state are not in info
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **kwargs: Any):
         self.task = make_task(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import mujoco
@@ -111,6 +111,9 @@ class QDLocomotionEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}
+    # Gymnasium's MuJoCo info (positions, velocities, reward terms of the step just taken), the descriptor
+    # and the return so far: measurements of the present and the past
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, task: str = "walker2d_uni"):
         self._env = make_gym_env(task)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -105,6 +105,7 @@ class QDPointMazeEnv(gym.Env):
 
     metadata = {"render_modes": []}
     task = TASKS["pointmaze"]
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()  # position and return so far: all observed
 
     def __init__(self):
         self.observation_space = gym.spaces.Box(-ARENA, ARENA, (2,), np.float32)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -62,10 +62,14 @@ class SearchQAEnv(gym.Env):
       whether its text has been searched. Each search appends its results' titles and facts in rank order;
       items beyond ``num_slots`` are dropped.
 
-    Every ``info`` has ``question`` (text, subject, relations, cues, hops) and ``gold`` (the gold chain's
-    document ids) for scripted baselines, ``turn``, ``num_searches`` and ``tool_calls`` (the tools called, in
-    order: the strata for SAN); structured infos add ``items`` (each slot's text) and ``item_docs`` (the
-    document each item was read from, -1 for none). A learning policy should read only the observation.
+    Every ``info`` has ``question`` (text, subject, relations, cues, hops), ``turn``, ``num_searches`` and
+    ``tool_calls`` (the tools called, in order: the strata for SAN); structured infos add ``items`` (each
+    slot's text) and ``item_docs`` (the document each item was read from, -1 for none). ``question`` is a
+    parse of the question the observation shows (its entity, relation path and hop count, and each
+    relation's fixed wording in the documents), so it is public. Every ``info`` also has ``gold`` (the gold
+    chain's document ids), declared privileged (:attr:`privileged_info_keys`): the arena removes it before an
+    agent sees the info, and only trusted built-in oracles read it. A learning policy should read only the
+    observation.
 
     ## Rewards
     At ``answer``: exact match (0 or 1) after SQuAD normalisation against the answer and its alias; minus
@@ -91,6 +95,7 @@ class SearchQAEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset({"gold"})  # the gold chain's documents
 
     def __init__(
         self,

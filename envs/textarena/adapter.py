@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -73,6 +73,9 @@ class _TextArenaBase:
     """
 
     metadata = {"name": "textarena_v0", "render_modes": ["ansi"], "is_parallelizable": False}
+    # infos are empty (AEC) or ``acting`` (parallel) during the game; the final ones hold TextArena's game
+    # info for that seat only (its own role, its counters, the public reason the game ended)
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -131,6 +131,9 @@ class _WerewolfBase:
     """
 
     metadata = {"name": "werewolf_v0", "render_modes": ["human", "ansi"], "is_parallelizable": False}
+    # each seat's info holds only that seat's own facts (its role and team, mask, counters) and, at the end,
+    # the winner; other seats' roles live only in ``self.game``
+    privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
