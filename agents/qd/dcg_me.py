@@ -109,12 +109,12 @@ class ActorInjectionEmitter(AlgorithmEmitter):
 class DCGME(PGAME):
     name = "dcg_me"
 
-    def __init__(self, evaluator, config: DCGConfig, *, archive: str = "grid", seed: int = 0):
+    def __init__(self, evaluator, config: DCGConfig, *, archive: str = "grid", seed: int = 0, centroids=None):
         self.cond_dim = len(evaluator.task.descriptor_low)
         self.similarity = config.similarity
         if self.similarity == "auto":
             self.similarity = "episode" if evaluator.descriptor_is_mean else "step"
-        super().__init__(evaluator, config, archive=archive, seed=seed)
+        super().__init__(evaluator, config, archive=archive, seed=seed, centroids=centroids)
 
     def reward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """r(s, a | d') = (r + reward_floor) * S(d, d'): the task's reward shifted to be non-negative."""

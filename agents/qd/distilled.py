@@ -91,7 +91,7 @@ def save_actor(actor: ConditionedActor, spec, low, high, path: str | Path, targe
 
 def load_actor(path: str | Path) -> tuple[ConditionedActor, np.ndarray, np.ndarray]:
     """The actor saved by :func:`save_actor` and its descriptor bounds (low, high); the saved targets are
-    ``torch.load(path)["targets"]``."""
+    ``torch.load(path, weights_only=True)["targets"]`` (the file holds tensors and plain values only)."""
     from envs.qd.evaluator import MLPPolicySpec
 
     saved = torch.load(path, weights_only=True)

@@ -46,8 +46,13 @@ class MEConfig:
             raise ValueError(f"variation must be 'iso_line' or 'gaussian', got {self.variation!r}")
 
 
-def make_archive(task, solution_dim: int, kind: str, config: MEConfig, seed: int) -> ArchiveBase:
-    """A grid or CVT archive over the task's descriptor box with QD-score offset ``task.min_fitness``."""
+def make_archive(
+    task, solution_dim: int, kind: str, config: MEConfig, seed: int, centroids: np.ndarray | None = None
+) -> ArchiveBase:
+    """A grid or CVT archive over the task's descriptor box with QD-score offset ``task.min_fitness``.
+
+    A CVT archive's ``config.cvt_cells`` centroids come from k-means over the box (seeded), or are
+    ``centroids`` [cells, D] when given (a resumed run keeps the cells it was saved with)."""
     ranges = list(zip(task.descriptor_low, task.descriptor_high, strict=True))
     common = {
         "solution_dim": solution_dim,
@@ -58,6 +63,8 @@ def make_archive(task, solution_dim: int, kind: str, config: MEConfig, seed: int
     if kind == "grid":
         return GridArchive(dims=[config.grid_cells] * len(ranges), **common)
     if kind == "cvt":
+        if centroids is not None:
+            return CVTArchive(centroids=np.asarray(centroids, dtype=np.float64), **common)
         return CVTArchive(centroids=config.cvt_cells, samples=20 * config.cvt_cells, **common)
     raise ValueError(f"archive must be 'grid' or 'cvt', got {kind!r}")
 
@@ -81,23 +88,35 @@ class QDAlgorithm:
     """The ask-evaluate-tell loop over a ribs scheduler; subclasses add emitters and learn from transitions.
 
     Seeds: the archive, each emitter and the torch generator get distinct seeds spawned from ``seed``, so a
-    run is a function of the seed and the evaluator's own (seeded) episodes.
+    run is a function of the seed and the evaluator's own (seeded) episodes. ``centroids`` fixes a CVT
+    archive's cells (see :func:`make_archive`); agents/qd/checkpoint.py saves and restores the whole state.
     """
 
     name = "me"
     needs_transitions = False
 
-    def __init__(self, evaluator, config: MEConfig, *, archive: str = "grid", seed: int = 0):
+    def __init__(
+        self,
+        evaluator,
+        config: MEConfig,
+        *,
+        archive: str = "grid",
+        seed: int = 0,
+        centroids: np.ndarray | None = None,
+    ):
         self.evaluator, self.config, self.task, self.spec = (
             evaluator,
             config,
             evaluator.task,
             evaluator.policy,
         )
+        self.seed, self.archive_kind = seed, archive
         seeds = np.random.SeedSequence(seed).generate_state(8)
         self._seeds = [int(s) for s in seeds]
         self.generator = torch.Generator().manual_seed(self._seeds[0])
-        self.archive = make_archive(self.task, self.spec.num_params, archive, config, self._seeds[1])
+        self.archive = make_archive(
+            self.task, self.spec.num_params, archive, config, self._seeds[1], centroids
+        )
         self.low = np.asarray(self.task.descriptor_low, dtype=np.float64)
         self.high = np.asarray(self.task.descriptor_high, dtype=np.float64)
         self.scheduler: Scheduler | None = None

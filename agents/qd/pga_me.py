@@ -89,8 +89,8 @@ class PGAME(QDAlgorithm):
     needs_transitions = True
     cond_dim = 0  # width of the critic's and actor's target-descriptor input
 
-    def __init__(self, evaluator, config: PGAConfig, *, archive: str = "grid", seed: int = 0):
-        super().__init__(evaluator, config, archive=archive, seed=seed)
+    def __init__(self, evaluator, config: PGAConfig, *, archive: str = "grid", seed: int = 0, centroids=None):
+        super().__init__(evaluator, config, archive=archive, seed=seed, centroids=centroids)
         spec, cond_dim = self.spec, self.cond_dim
         self.buffer = ReplayBuffer(
             config.td3.buffer_size, spec.obs_dim, spec.action_dim, len(self.low), cond_dim

@@ -2,11 +2,13 @@
 
 Each iteration appends a row to ``out/progress.csv``: iteration, evaluations, env_steps, qd_score (offset
 ``task.min_fitness``, see agents/qd/map_elites.py), coverage (fraction of cells filled), max_fitness,
-wall_time_s and the learners' losses. Every ``checkpoint_every`` iterations and at the end the whole run
-(archive, emitters and their random generators, networks, optimisers, replay buffer, the evaluator and its
-generator) is pickled to ``out/checkpoint.pt``; ``resume=True`` continues from it, and a resumed run ends in
-the same archive as an uninterrupted one. At the end ``out/archive.png`` is the archive heatmap (2-D
-descriptors) and, for DCG-ME, ``out/distilled.pt`` the descriptor-conditioned actor.
+wall_time_s and the learners' losses. Every ``checkpoint_every`` iterations and at the end the state of the
+run (archive, emitters' random generators, networks, optimisers, replay buffer, the evaluator's counters and
+generator) is saved as data, ``out/checkpoint.json`` and the tensors in ``out/checkpoint.pt``, which is read
+with ``torch.load(..., weights_only=True)``: nothing is unpickled (agents/qd/checkpoint.py). ``resume=True``
+continues from it, and a resumed run ends in the same archive as an uninterrupted one. At the end
+``out/archive.png`` is the archive heatmap (2-D descriptors) and, for DCG-ME, ``out/distilled.pt`` the
+descriptor-conditioned actor.
 
 The run stops at the first iteration boundary at or past ``evals`` evaluations, so every algorithm with the
 same ``batch_size`` and ``init_batch`` spends exactly the same number of evaluations.
@@ -20,11 +22,12 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import torch
 from ribs.archives import GridArchive
 from rich.console import Console
 
 from agents.pg.logger import TrainingLogger
+from agents.qd.checkpoint import STATE, load_checkpoint, read_checkpoint
+from agents.qd.checkpoint import save_checkpoint as _save_checkpoint
 from agents.qd.dcg_me import DCGME, DCGConfig
 from agents.qd.distilled import save_actor
 from agents.qd.map_elites import MapElites, MEConfig, QDAlgorithm
@@ -32,7 +35,7 @@ from agents.qd.pga_me import PGAME, PGAConfig
 from agents.qd.td3 import TD3Config
 
 ALGORITHMS = {"me": (MapElites, MEConfig), "pga_me": (PGAME, PGAConfig), "dcg_me": (DCGME, DCGConfig)}
-CHECKPOINT = "checkpoint.pt"
+CHECKPOINT = "checkpoint.pt"  # the tensors; checkpoint.json (STATE) holds the rest
 
 
 def cpu_config(algorithm: str, **overrides):
@@ -91,10 +94,10 @@ class QDRun:
 
 
 def make_algorithm(
-    algorithm: str, evaluator, *, config=None, archive: str = "grid", seed: int = 0
+    algorithm: str, evaluator, *, config=None, archive: str = "grid", seed: int = 0, centroids=None
 ) -> QDAlgorithm:
     """The named algorithm (``me``, ``pga_me``, ``dcg_me``) on ``evaluator`` with ``config`` (default
-    :func:`cpu_config`)."""
+    :func:`cpu_config`); ``centroids`` fixes a CVT archive's cells."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {sorted(ALGORITHMS)}, got {algorithm!r}")
     cls, config_cls = ALGORITHMS[algorithm]
@@ -103,7 +106,7 @@ def make_algorithm(
         raise ValueError(
             f"config for {algorithm!r} must be a {config_cls.__name__}, got {type(config).__name__}"
         )
-    return cls(evaluator, config, archive=archive, seed=seed)
+    return cls(evaluator, config, archive=archive, seed=seed, centroids=centroids)
 
 
 def run_qd(
@@ -125,25 +128,26 @@ def run_qd(
     """Run ``algorithm`` on ``task`` until ``evals`` evaluations (see the module docstring for files).
 
     ``evaluator`` replaces the default
-    ``envs.qd.evaluator.BatchEvaluator(task, episode_length=episode_length, seed=seed)``. With ``resume``,
-    the algorithm, its configuration, archive and evaluator come from ``out/checkpoint.pt`` and only
-    ``evals`` (the new total) is taken from the arguments.
+    ``envs.qd.evaluator.BatchEvaluator(task, episode_length=episode_length, seed=seed)`` (a checkpoint
+    records a ``BatchEvaluator``'s settings, so a run that saves one must use that class). With ``resume``,
+    the algorithm, its configuration, archive and evaluator come from ``out/checkpoint.json`` and
+    ``out/checkpoint.pt`` and only ``evals`` (the new total) is taken from the arguments.
     """
     if evals < 1:
         raise ValueError(f"evals must be >= 1, got {evals}")
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
     out = Path(out) if out is not None else None
-    if resume and (out is None or not (out / CHECKPOINT).is_file()):
-        raise ValueError(f"resume=True needs out/{CHECKPOINT}; none under {out}")
+    if resume and out is None:
+        raise ValueError(f"resume=True needs out/{STATE}; out is None")
     if resume:
-        saved = torch.load(out / CHECKPOINT, weights_only=False)
-        algo, rows, elapsed = saved["algorithm"], saved["rows"], saved["wall_time_s"]
-        if (algo.name, algo.task.name) != (algorithm, getattr(task, "name", task)):
+        state, _ = read_checkpoint(out)
+        if (state["algorithm"], state["task"]) != (algorithm, getattr(task, "name", task)):
             raise ValueError(
-                f"algorithm, task: the checkpoint under {out} is {algo.name} on {algo.task.name}, "
+                f"algorithm, task: the checkpoint under {out} is {state['algorithm']} on {state['task']}, "
                 f"not {algorithm} on {task}"
             )
+        algo, rows, elapsed = load_checkpoint(out)
     else:
         if evaluator is None:
             from envs.qd.evaluator import BatchEvaluator
@@ -214,11 +218,9 @@ def cell_centres(archive) -> np.ndarray:
 
 
 def save_checkpoint(out: Path, algo: QDAlgorithm, rows: list[dict], elapsed: float) -> None:
-    """Pickle the whole run to ``out/checkpoint.pt`` (written aside, then renamed: never half a file)."""
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / (CHECKPOINT + ".tmp")
-    torch.save({"algorithm": algo, "rows": rows, "wall_time_s": elapsed}, tmp)
-    tmp.replace(out / CHECKPOINT)
+    """Save the run's state as ``out/checkpoint.json`` and ``out/checkpoint.pt`` (tensors only), each
+    written aside then renamed (see agents/qd/checkpoint.py)."""
+    _save_checkpoint(out, algo, rows, elapsed)
 
 
 def heatmap(algo: QDAlgorithm, path: Path) -> Path | None:
