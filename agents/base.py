@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agents.labels import validate_label
 from envs._core.spaces import mask_for_space
 
 try:
@@ -132,6 +133,12 @@ def read_manifest(directory: str | Path) -> AgentManifest:
             f"field '{'.'.join(map(str, e['loc'])) or '?'}': {_pydantic_reason(e)}" for e in error.errors()
         )
         raise AgentPackageError(f"{path}: {problems}") from None
+    label = f"{manifest.name}@{manifest.version}"  # the agent's name in results, files and pages
+    for key, value in (("name", manifest.name), ("version", manifest.version), ("name@version", label)):
+        try:
+            validate_label(value, key)
+        except ValueError as error:
+            raise AgentPackageError(f"{path}: {error}") from None
     if manifest.weights is not None and not (path.parent / manifest.weights).is_file():
         raise AgentPackageError(f"{path}: field 'weights': file {manifest.weights!r} not found")
     return manifest
