@@ -46,6 +46,28 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+TrustOption = Annotated[
+    bool,
+    typer.Option(
+        "--trust-agents",
+        help="Run agent packages even where a sandbox layer is missing (see `arena doctor`): only for code "
+        "you trust.",
+    ),
+]
+
+
+def say_layers(trust_agents: bool) -> None:
+    """One line on the sandbox's layers, printed before agent packages may run."""
+    from arena.isolation import layers
+
+    missing = [layer.name for layer in layers() if not layer.active]
+    if not missing:
+        console.print(f"sandbox for agent packages: all {len(layers())} layers active (`arena doctor`)")
+    else:
+        action = "runs them anyway (--trust-agents)" if trust_agents else "refuses them unless --trust-agents"
+        console.print(f"[yellow]sandbox for agent packages: missing {', '.join(missing)}; {action}[/]")
+
+
 def parse_kwargs(pairs: list[str], option: str) -> dict[str, Any]:
     """``["k=v", ...]`` to a dict; each value is parsed as JSON when it parses, else kept as a string."""
     kwargs = {}
@@ -142,15 +164,20 @@ def play_command(
     out: Annotated[
         Path | None, typer.Option(help="Where to write the JSON summary (default: results/play/...).")
     ] = None,
+    trust_agents: TrustOption = False,
 ) -> None:
     """Play episodes of a single-agent env with one agent; print return statistics and write a JSON summary.
 
+    An agent package runs in the sandbox, as in a tournament.
+
     Example: [bold]arena play CartPole-v1 --agent random --episodes 20 --seed 0[/]
     """
+    from arena.sandbox import AgentFailure
+
     env_kwargs = parse_kwargs(env_kwarg or [], "--env-kwarg")
     agent_kwargs = parse_kwargs(agent_kwarg or [], "--agent-kwarg")
     env = _make_env(env_id, env_kwargs)
-    player = _make_agent(agent, env, agent_kwargs)
+    player = _make_agent(agent, env, agent_kwargs, trust_agents=trust_agents)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -158,12 +185,18 @@ def play_command(
         TimeElapsedColumn(),
         console=console,
     )
-    with progress:
-        task = progress.add_task(f"{agent} on {env_id}", total=episodes)
-        results = play_episodes(
-            env, player, episodes=episodes, seed=seed, on_episode=lambda *_: progress.advance(task)
-        )
-    env.close()
+    try:
+        with progress:
+            task = progress.add_task(f"{agent} on {env_id}", total=episodes)
+            results = play_episodes(
+                env, player, episodes=episodes, seed=seed, on_episode=lambda *_: progress.advance(task)
+            )
+    except AgentFailure as failure:
+        fail(f"agent {agent!r} forfeits: {failure}")
+    finally:
+        if hasattr(player, "close"):
+            player.close()
+        env.close()
     summary = {
         "env_id": env_id,
         "env_kwargs": env_kwargs,
@@ -199,11 +232,16 @@ def _make_env(env_id: str, env_kwargs: dict[str, Any]) -> gym.Env:
         fail(f"cannot make {env_id!r}: {error}")
 
 
-def _make_agent(name: str, env: gym.Env, kwargs: dict[str, Any] | None = None) -> agents.Agent:
+def _make_agent(
+    name: str, env: gym.Env, kwargs: dict[str, Any] | None = None, *, trust_agents: bool = False
+) -> agents.Agent:
+    """A built-in agent, or an agent package played in the sandbox (close it when done)."""
+    from arena.sandbox import package_player
+
     kwargs = kwargs or {}
     try:
         if (Path(name) / MANIFEST).is_file():
-            return agents.load_agent(name, env, **kwargs)
+            return package_player(name, env, kwargs, trust_agents=trust_agents)
         return agents.make(name, env, **kwargs)
     except agents.UnknownAgentError as error:
         fail(f"{error} (or give an agent package directory with an {MANIFEST})")
@@ -269,17 +307,26 @@ def eval_command(
     deterministic: Annotated[
         bool | None, typer.Option("--deterministic/--stochastic", help="Override the agent's own setting.")
     ] = None,
+    trust_agents: TrustOption = False,
 ) -> None:
     """Evaluate an agent package: return statistics, also written as JSON into the package directory.
 
     Example: [bold]arena eval runs/ppo-cartpole CartPole-v1 --episodes 100[/]
     """
+    from arena.sandbox import AgentFailure
     from arena.training import evaluate
 
     _make_env(env_id, {}).close()
     try:
-        summary = evaluate(agent_dir, env_id, episodes=episodes, seed=seed, deterministic=deterministic)
-    except (AgentPackageError, ValueError, TypeError) as error:
+        summary = evaluate(
+            agent_dir,
+            env_id,
+            episodes=episodes,
+            seed=seed,
+            deterministic=deterministic,
+            trust_agents=trust_agents,
+        )
+    except (AgentPackageError, AgentFailure, ValueError, TypeError) as error:
         fail(str(error))
     out = agent_dir / f"eval-{_slug(env_id)}-seed{seed}.json"
     out.write_text(json.dumps(summary, indent=2))
@@ -374,6 +421,7 @@ def tournament_command(
     resume: Annotated[
         bool, typer.Option("--resume/--no-resume", help="Skip matches already on the board (the default).")
     ] = True,
+    trust_agents: TrustOption = False,
 ) -> None:
     """Play a scenario (or each scenario of a collection file), store every match on a leaderboard, and print
     the ranked tables; JSON, CSV and an HTML page are written next to the board.
@@ -391,27 +439,30 @@ def tournament_command(
         fail(str(error))
     if backend not in ("local", "ray"):
         fail(f"--backend {backend!r} is not allowed; use 'local' or 'ray'")
-    played = stored = forfeits = 0
+    if any(entry.path for scenario in scenarios for entry in scenario.spec.agents):
+        say_layers(trust_agents)
+    played = stored = forfeits = replayed = 0
     try:
         with Board(board) as store:
             for scenario in scenarios:
                 if not resume and store.match_ids(scenario.hash):
                     fail(f"board {board!r} already has matches of {scenario.name!r}; resume or pick another")
-                summary = _run_with_progress(scenario, store, workers, backend)
+                summary = _run_with_progress(scenario, store, workers, backend, trust_agents)
                 played, stored = played + summary.played, stored + summary.already_stored
-                forfeits += summary.forfeits
+                forfeits, replayed = forfeits + summary.forfeits, replayed + summary.replayed
             hashes = {scenario.hash for scenario in scenarios}
             _print_tables(store, [s for s in store.scenarios() if s["hash"] in hashes])
             written = _write_tables(store)
     except ValueError as error:
         fail(str(error))
     console.print(
-        f"{played} matches played, {stored} already on board {board!r}, {forfeits} forfeits; "
+        f"{played} matches played ({replayed} of them replayed for a changed env or agent version), "
+        f"{stored} already on board {board!r}, {forfeits} forfeits; "
         f"tables written to {', '.join(map(str, written))}"
     )
 
 
-def _run_with_progress(scenario, store, workers: int, backend: str):
+def _run_with_progress(scenario, store, workers: int, backend: str, trust_agents: bool):
     from arena.tournament import run_tournament
 
     columns = (
@@ -434,7 +485,13 @@ def _run_with_progress(scenario, store, workers: int, backend: str):
             progress.update(task, advance=1, forfeits=forfeits[0])
 
         return run_tournament(
-            scenario, store, workers=workers, backend=backend, on_result=on_result, on_schedule=on_schedule
+            scenario,
+            store,
+            workers=workers,
+            backend=backend,
+            trust_agents=trust_agents,
+            on_result=on_result,
+            on_schedule=on_schedule,
         )
 
 
@@ -545,6 +602,7 @@ def submit_command(
     directory: Annotated[Path, typer.Argument(help="An agent package directory (with agent.toml).")],
     board: BoardOption = "default",
     workers: Annotated[int, typer.Option(min=1, help="Matches played in parallel.")] = 1,
+    trust_agents: TrustOption = False,
 ) -> None:
     """Check an agent package in a sandbox, add it to a board, and play its matches in the board's scenarios.
 
@@ -554,15 +612,16 @@ def submit_command(
     from arena.sandbox import AgentFailure
     from arena.submit import submit
 
+    say_layers(trust_agents)
     try:
         with Board(board) as store:
-            submission = submit(directory, store)
+            submission = submit(directory, store, trust_agents=trust_agents)
             console.print(
                 f"{submission.label} stored at {submission.stored_at} (content {submission.content_hash}); "
                 f"probed on {', '.join(submission.probed_envs)}"
             )
             for scenario in submission.scenarios:
-                _run_with_progress(scenario, store, workers, "local")
+                _run_with_progress(scenario, store, workers, "local", trust_agents)
             _print_tables(
                 store, [s for s in store.scenarios() if s["hash"] in {x.hash for x in submission.scenarios}]
             )
@@ -571,6 +630,27 @@ def submit_command(
         fail(str(error))
     if not submission.scenarios:
         console.print(f"no scenario on board {board!r} plays its envs yet; it will join those that do")
+
+
+@app.command("doctor")
+def doctor_command() -> None:
+    """List the sandbox's isolation layers on this machine: which are active, and how (or why not).
+
+    Agent packages (submissions, or `path =` agents in a scenario) run only when every layer is active,
+    unless `--trust-agents` is given. Exit code 1 when a layer is missing.
+
+    Example: [bold]arena doctor[/]
+    """
+    from arena.isolation import layers
+
+    table = Table(title="sandbox layers for agent packages")
+    for column in ("layer", "active", "how, or why not"):
+        table.add_column(column, no_wrap=column != "how, or why not")
+    for layer in layers():
+        table.add_row(layer.name, "yes" if layer.active else "[red]no[/]", layer.detail)
+    console.print(table)
+    if not all(layer.active for layer in layers()):
+        raise typer.Exit(1)
 
 
 @app.command("serve")

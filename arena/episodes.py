@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+import envs
 from agents.base import Agent
 
 
@@ -31,17 +32,20 @@ def play_episodes(
 ) -> list[EpisodeResult]:
     """Play ``episodes`` episodes; episode ``k`` resets the env and the agent with seed ``seed + k``.
 
-    ``on_episode(result, info)`` is called after each episode with its final ``info`` (where envs put their
-    end-of-episode metrics)."""
+    The agent sees the public part of ``info`` (:func:`envs.public_info`) unless it is a built-in that sets
+    ``uses_privileged_info``. ``on_episode(result, info)`` is called after each episode with its final, full
+    ``info`` (where envs put their end-of-episode metrics)."""
     if episodes < 1:
         raise ValueError(f"episodes={episodes} must be >= 1")
+    shown = envs.agent_view(env, agent)
     results = []
     for k in range(episodes):
         observation, info = env.reset(seed=seed + k)
         agent.reset(seed=seed + k)
         total, length, terminated, truncated = 0.0, 0, False, False
         while not (terminated or truncated):
-            observation, reward, terminated, truncated, info = env.step(agent.act(observation, info))
+            action = agent.act(observation, shown(info))
+            observation, reward, terminated, truncated, info = env.step(action)
             total += float(reward)
             length += 1
         result = EpisodeResult(seed + k, total, length, bool(terminated), bool(truncated))

@@ -14,13 +14,16 @@ forfeits (:class:`arena.results.Status`) and whose ``reason`` says why:
 A failed player stays failed: every later call raises the same failure.
 
 A sandboxed player (:class:`SandboxPlayer`) is a fresh ``python -m arena.sandbox_worker`` process (spawned,
-never forked from the arena) in its own session and temporary working directory (also its home), with
-``RLIMIT_AS``, no network (see :mod:`arena.sandbox_worker`), one BLAS/OpenMP thread and none of the arena's
-environment variables. Requests are pickled; replies are JSON,
-decoded and validated here, so nothing the agent sends is ever unpickled. Every wait has a deadline (poll on
-the pipe), so a limit is enforced within milliseconds of its expiry; on any failure the whole process group
-is killed and reaped. An in-process player (:class:`InProcessPlayer`) checks exceptions, times and actions
-after the fact: it cannot pre-empt a slow move, only forfeit it, and it has no memory limit.
+never forked from the arena) inside every layer of :mod:`arena.isolation`: its own namespaces, a fresh
+unprivileged uid, seccomp, a cgroup for its whole process tree, rlimits, a read-only view of the interpreter
+and the project's packages, its package at ``/agent`` and a private tmpfs home, none of the arena's
+environment variables and one BLAS/OpenMP thread. ``Limits(confined=False)`` (the user's ``--trust-agents``)
+runs the same worker as a plain child process with only its rlimits. Requests are pickled; replies are JSON,
+decoded and validated here, so nothing the agent sends is ever unpickled. Its log (stdout and stderr) comes
+back over a pipe of which only the last :data:`LOG_TAIL_BYTES` are kept. Every wait has a deadline (poll on
+the pipes), so a limit is enforced within milliseconds of its expiry; on any failure the agent's whole
+process tree is killed and reaped. An in-process player (:class:`InProcessPlayer`) checks exceptions, times
+and actions after the fact: it cannot pre-empt a slow move, only forfeit it, and it has no memory limit.
 """
 
 from __future__ import annotations
@@ -37,8 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,15 +51,19 @@ import numpy as np
 
 import agents
 from agents.base import MANIFEST, AgentPackageError, EnvSpaces, read_manifest
+from agents.labels import validate_label
+from arena import isolation
+from arena.cgroups import AgentCgroup
 from arena.results import Status
 from arena.sandbox_worker import HEADER, OUT_OF_MEMORY, describe
 from envs._core.spaces import mask_for_space
 
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 LOG_TAIL_BYTES = 2048
+FILE_MB = 64  # RLIMIT_FSIZE: the largest file an agent may write
+OPEN_FILES = 1024
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CUDA_VISIBLE_DEVICES")
-SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)  # where `arena` and `agents` import from
+PASSED_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class AgentRef:
     def __post_init__(self) -> None:
         if not isinstance(self.label, str) or not self.label:
             raise ValueError(f"label={self.label!r} must be a non-empty string")
+        validate_label(self.label, "label")
         if (self.builtin is None) == (self.path is None):
             raise ValueError(
                 f"agent {self.label!r}: give exactly one of builtin (a built-in agent name) or path (an "
@@ -93,8 +102,12 @@ class Limits:
 
     move_time_s: float = 5.0  # per reset()/act() call
     match_time_s: float = 600.0  # total thinking time of one agent in one match
-    memory_mb: int = 4096  # RLIMIT_AS of the sandbox process; importing torch needs about 700 MiB
+    memory_mb: int = 4096  # per process (RLIMIT_AS) and for the whole tree (cgroup); torch needs ~700 MiB
     startup_time_s: float = 60.0  # spawning + importing + building the agent
+    max_processes: int = 64  # processes and threads of the agent's tree (cgroup pids, RLIMIT_NPROC)
+    cpus: float = 1.0  # CPU bandwidth of the agent's tree, in cores (cgroup cpu)
+    gpu: bool = False  # GPU device nodes inside the sandbox
+    confined: bool = True  # every isolation layer; False only for agents the user trusts (--trust-agents)
 
     def __post_init__(self) -> None:
         for name in ("move_time_s", "match_time_s", "startup_time_s"):
@@ -105,6 +118,22 @@ class Limits:
             raise ValueError(
                 f"memory_mb={self.memory_mb!r} must be an integer >= 256 (a sandbox needs ~200 MiB)"
             )
+        if not isinstance(self.max_processes, int) or not 8 <= self.max_processes <= 4096:
+            raise ValueError(f"max_processes={self.max_processes!r} must be an integer in [8, 4096]")
+        if not (isinstance(self.cpus, (int, float)) and 0.05 <= self.cpus <= 256):
+            raise ValueError(f"cpus={self.cpus!r} must be a number of cores in [0.05, 256]")
+
+    def rlimits(self) -> dict[str, int]:
+        """What the worker sets with :func:`arena.sandbox_worker.apply_limits`: CPU seconds cover building
+        and every move, with a second of slack."""
+        cpu_s = math.ceil(self.startup_time_s + self.match_time_s) + 1
+        return {
+            "memory_mb": self.memory_mb,
+            "processes": self.max_processes,
+            "file_mb": FILE_MB,
+            "cpu_s": cpu_s,
+            "open_files": OPEN_FILES,
+        }
 
 
 DEFAULT_LIMITS = Limits()
@@ -268,6 +297,8 @@ class InProcessPlayer:
             self._agent = _build(ref, spaces)
         except Exception as error:
             raise _raised("building the agent", describe(error), limits) from error
+        # The one path to privileged info (e.g. search/oracle's gold chain): a trusted built-in that asks.
+        self.uses_privileged_info = bool(getattr(self._agent, "uses_privileged_info", False))
         elapsed = time.monotonic() - start
         if elapsed > limits.startup_time_s:
             raise AgentFailure(
@@ -321,50 +352,121 @@ def _build(ref: AgentRef, spaces: EnvSpaces):
 class SandboxPlayer:
     """An agent in its own process, talked to over pipes with a deadline on every exchange.
 
-    The process starts in the constructor and builds the agent while the caller does other work;
-    :meth:`ready` (called by the first ``reset``/``act``) waits for it until ``startup_time_s`` after the
-    spawn. ``network`` is then ``"namespace"`` or ``"guard"`` (see :mod:`arena.sandbox_worker`).
+    The process starts in the constructor (which, when confined, also moves it into its cgroup before any
+    agent code runs) and builds the agent while the caller does other work; :meth:`ready` (called by the
+    first ``reset``/``act``) waits for it until ``startup_time_s`` after the spawn.
     """
+
+    uses_privileged_info = False  # never: what crosses into a sandbox is the public part of info only
+
+    @property
+    def name(self) -> str:
+        """The label, so that a player can stand where an agent is expected (``arena play``)."""
+        return self.label
 
     def __init__(self, ref: AgentRef, spaces: EnvSpaces, limits: Limits = DEFAULT_LIMITS):
         self.label, self.spaces, self.limits = ref.label, spaces, limits
-        self.network: str | None = None
         self._clock = _Clock(limits)
         self._failure: AgentFailure | None = None
         self._ready = False
-        self._workdir = tempfile.mkdtemp(prefix="arena-agent-")
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115  (the child's stderr; closed in close())
-        request_read, self._requests = os.pipe()
-        self._replies, reply_write = os.pipe()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "arena.sandbox_worker", str(limits.memory_mb)],
-                stdin=request_read,
-                stdout=reply_write,
-                stderr=self._log,
-                cwd=self._workdir,
-                env=_sandbox_environment(self._workdir),
-                start_new_session=True,
-            )
-        except BaseException:
-            for fd in (self._requests, self._replies):
-                os.close(fd)
-            self._log.close()
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            raise
-        finally:
-            os.close(request_read)
-            os.close(reply_write)
-        os.set_blocking(self._requests, False)
-        self._can_read, self._can_write = select.poll(), select.poll()
-        self._can_read.register(self._replies, select.POLLIN)
-        self._can_write.register(self._requests, select.POLLOUT)
+        self._log = _LogTail()
+        self._cgroup: AgentCgroup | None = None
+        self._workdir: str | None = None
         self._ready_by = time.monotonic() + limits.startup_time_s
-        spec = {"builtin": ref.builtin, "path": ref.path, "kwargs": ref.kwargs, "spaces": spaces}
+        if limits.confined:
+            missing = isolation.missing_layers()
+            if missing:
+                raise RuntimeError(
+                    f"agent {ref.label!r}: isolation layers missing on this machine: {', '.join(missing)} "
+                    "(see `arena doctor`); only agents you trust may run without them (--trust-agents)"
+                )
+            isolation.harden_arena()
+            self._cgroup = AgentCgroup(limits.memory_mb, limits.max_processes, limits.cpus)
+        try:
+            self._process = self._spawn(ref)
+        except BaseException:
+            self._remove_cgroup()
+            raise
+        if self._failure is not None:
+            return
+        spec = {
+            "builtin": ref.builtin,
+            "path": isolation.AGENT_MOUNT if (ref.path and limits.confined) else ref.path,
+            "kwargs": ref.kwargs,
+            "spaces": spaces,
+        }
         try:
             self._sent_build = self._send(("build", spec), self._ready_by)
         except AgentFailure as failure:  # died at once; ready() reports it
             self._fail(failure)
+
+    def _spawn(self, ref: AgentRef) -> subprocess.Popen:
+        """Start the worker (inside bubblewrap when confined) with its three pipes; when confined, move it
+        into its cgroup before it can read the build request."""
+        request_read, self._requests = os.pipe()
+        self._replies, reply_write = os.pipe()
+        log_read, log_write = os.pipe()
+        child_ends, launch = [request_read, reply_write, log_write], None
+        worker_args = [json.dumps(self.limits.rlimits())]
+        try:
+            if self.limits.confined:
+                launch = isolation.bwrap_command(
+                    worker_args, _sandbox_environment("/tmp"), package=ref.path, gpu=self.limits.gpu
+                )
+                argv, pass_fds, cwd, env = launch.argv, launch.pass_fds, None, {"PATH": os.defpath}
+                child_ends += launch.close_after_spawn
+            else:
+                self._workdir = tempfile.mkdtemp(prefix="arena-agent-")
+                argv = [sys.executable, "-m", "arena.sandbox_worker", *worker_args]
+                pass_fds, cwd, env = (), self._workdir, _sandbox_environment(self._workdir)
+            process = subprocess.Popen(
+                argv,
+                stdin=request_read,
+                stdout=reply_write,
+                stderr=log_write,
+                cwd=cwd,
+                env=env,
+                pass_fds=pass_fds,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (self._requests, self._replies, log_read):
+                os.close(fd)
+            if launch is not None:
+                os.close(launch.info_fd)
+            self._remove_workdir()
+            raise
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+        self._log.fd = log_read
+        os.set_blocking(self._requests, False)
+        os.set_blocking(log_read, False)
+        self._can_read, self._can_write = select.poll(), select.poll()
+        self._can_read.register(self._replies, select.POLLIN)
+        self._can_read.register(log_read, select.POLLIN)
+        self._can_write.register(self._requests, select.POLLOUT)
+        if launch is not None:
+            self._attach(process, launch.info_fd)
+        return process
+
+    def _attach(self, process: subprocess.Popen, info_fd: int) -> None:
+        """Read the worker's host pid from bubblewrap and move the worker into its cgroup."""
+        info = bytearray()
+        try:
+            poller = select.poll()
+            poller.register(info_fd, select.POLLIN)
+            while poller.poll(_ms_until(self._ready_by)) and (chunk := os.read(info_fd, 4096)):
+                info += chunk
+        finally:
+            os.close(info_fd)
+        try:
+            self._cgroup.attach(int(json.loads(info)["child-pid"]))
+        except (ValueError, KeyError, TypeError, OSError) as error:  # no agent code has run: kill, report
+            self._process = process
+            self._fail(
+                AgentFailure(Status.ERROR, f"the sandbox did not start ({error}); {self._died().reason}")
+            )
 
     def ready(self) -> None:
         """Wait until the agent is built; AgentFailure (ERROR or TIMEOUT) if it cannot be."""
@@ -378,12 +480,11 @@ class SandboxPlayer:
                     Status.TIMEOUT,
                     f"starting the agent took longer than startup_time_s={self.limits.startup_time_s:g} s",
                 )
+            self._check_memory("building the agent")
             if "error" in reply:
                 raise _raised("building the agent", reply["error"], self.limits)
         except AgentFailure as failure:
             raise self._fail(failure) from None
-        built = reply["ok"] if isinstance(reply["ok"], dict) else {}
-        self.network = built.get("network") if built.get("network") in ("namespace", "guard") else None
         self._ready = True
 
     def reset(self, seed: int | None) -> None:
@@ -396,15 +497,22 @@ class SandboxPlayer:
         except AgentFailure as failure:
             raise self._fail(failure) from None
 
+    def processes(self) -> set[int]:
+        """Host pids of the agent's processes: its cgroup's members (confined), else the worker's pid."""
+        if self._process is None:
+            return set()
+        return self._cgroup.members() if self._cgroup is not None else {self._process.pid}
+
     def close(self) -> None:
-        """Kill the process group, reap it, and remove its pipes, log and working directory (idempotent)."""
+        """Kill the agent's whole process tree, reap it, and release its pipes, cgroup and any working
+        directory (idempotent)."""
         if self._process is None:
             return
         self._kill()
-        for fd in (self._requests, self._replies):
+        for fd in (self._requests, self._replies, self._log.fd):
             os.close(fd)
-        self._log.close()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        self._remove_cgroup()
+        self._remove_workdir()
         self._process = None
 
     def __enter__(self) -> SandboxPlayer:
@@ -427,11 +535,21 @@ class SandboxPlayer:
         try:
             reply = self._receive(deadline) if self._send(request, deadline) else None
             self._clock.charge(what, time.monotonic() - start, stopped=reply is None)
+            self._check_memory(what)
             if "error" in reply:
                 raise _raised(what, reply["error"], self.limits)
         except AgentFailure as failure:
             raise self._fail(failure) from None
         return reply["ok"]
+
+    def _check_memory(self, what: str) -> None:
+        """ERROR if the kernel killed any of the agent's processes for memory (a child counts too)."""
+        if self._cgroup is not None and self._cgroup.oom_killed():
+            raise AgentFailure(
+                Status.ERROR,
+                f"{what}: the agent's processes exceeded the memory limit (memory_mb={self.limits.memory_mb})"
+                " and the kernel killed one of them",
+            )
 
     def _fail(self, failure: AgentFailure) -> AgentFailure:
         """Record the failure and kill the process: a forfeited agent plays no more."""
@@ -440,9 +558,23 @@ class SandboxPlayer:
         return failure
 
     def _kill(self) -> None:
+        """SIGKILL everything the agent started (its cgroup, or its process group), then reap the worker."""
+        if self._cgroup is not None:
+            self._cgroup.kill()
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)  # the agent and anything it started
+            os.killpg(self._process.pid, signal.SIGKILL)
         self._process.wait()
+
+    def _remove_cgroup(self) -> None:
+        if self._cgroup is not None:
+            self._cgroup.kill()
+            self._cgroup.remove()
+            self._cgroup = None
+
+    def _remove_workdir(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
     def _send(self, request: tuple, deadline: float) -> bool:
         """Write one request frame; False if the deadline passed first."""
@@ -480,14 +612,19 @@ class SandboxPlayer:
         return reply
 
     def _read(self, size: int, deadline: float) -> bytes | None:
+        """``size`` bytes of the reply pipe, draining the log pipe meanwhile; None at the deadline."""
         data = bytearray()
         while len(data) < size:
-            if not self._can_read.poll(_ms_until(deadline)):
+            events = dict(self._can_read.poll(_ms_until(deadline)))
+            if not events:
                 return None
-            chunk = os.read(self._replies, size - len(data))
-            if not chunk:
-                raise self._died(bytes(data))
-            data += chunk
+            if self._log.fd in events and not self._log.drain():
+                self._can_read.unregister(self._log.fd)  # the log closed; replies may still come
+            if self._replies in events:
+                chunk = os.read(self._replies, size - len(data))
+                if not chunk:
+                    raise self._died(bytes(data))
+                data += chunk
         return bytes(data)
 
     def _broken(self, problem: str, data: bytes) -> AgentFailure:
@@ -497,8 +634,10 @@ class SandboxPlayer:
         """The failure for a process that closed its reply pipe: how it ended, and the tail of its log."""
         try:
             code = self._process.wait(timeout=1.0)
+            if self.limits.confined and code > 128:  # bubblewrap exits 128 + N for a worker killed by N
+                code = 128 - code
             how = (
-                f"the agent's process was killed by signal {signal.Signals(-code).name}"
+                f"the agent's process was killed by signal {_signal_name(-code)}"
                 if code < 0
                 else f"the agent's process exited with code {code}"
             )
@@ -506,31 +645,67 @@ class SandboxPlayer:
             how = "the agent's process closed its reply channel"
         if partial:
             how += f" after {_show(partial, 40)}"
-        tail = self._log_tail()
-        if any(words in tail for words in OUT_OF_MEMORY):
+        tail = self._log.drain_and_tail()
+        if any(words in tail for words in OUT_OF_MEMORY) or (self._cgroup and self._cgroup.oom_killed()):
             how += f" (out of memory: memory_mb={self.limits.memory_mb})"
         return AgentFailure(Status.ERROR, f"{how}; log: {tail}" if tail else how)
 
-    def _log_tail(self) -> str:
-        size = os.fstat(self._log.fileno()).st_size
-        data = os.pread(self._log.fileno(), LOG_TAIL_BYTES, max(0, size - LOG_TAIL_BYTES))
+
+class _LogTail:
+    """The agent's log pipe, of which only the last :data:`LOG_TAIL_BYTES` are kept (however much it
+    prints, the arena's memory does not grow)."""
+
+    def __init__(self) -> None:
+        self.fd = -1
+        self._tail: deque[bytes] = deque()
+        self._size = 0
+
+    def drain(self) -> bool:
+        """Read what is waiting; False once the writer has closed the pipe."""
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self._tail.append(chunk[-LOG_TAIL_BYTES:])
+            self._size += len(self._tail[-1])
+            while self._size - len(self._tail[0]) >= LOG_TAIL_BYTES:
+                self._size -= len(self._tail.popleft())
+
+    def drain_and_tail(self) -> str:
+        """The last three non-empty lines of the log, at most 400 characters."""
+        self.drain()
+        data = b"".join(self._tail)[-LOG_TAIL_BYTES:]
         lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
         return " | ".join(lines[-3:])[-400:]
 
 
-def _sandbox_environment(workdir: str) -> dict[str, str]:
-    """The child's environment: none of the arena's variables (they may hold secrets that an error message
-    would carry into the results) beyond locale, PATH and GPU selection; home and temp in ``workdir``; one
-    BLAS/OpenMP thread; no ``.pyc`` files written into the agent's package."""
-    pythonpath = os.pathsep.join(p for p in (SOURCE_ROOT, os.environ.get("PYTHONPATH")) if p)
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _sandbox_environment(home: str) -> dict[str, str]:
+    """The worker's environment: none of the arena's variables (they may hold secrets that an error message
+    would carry into the results) beyond locale; home and temp in ``home``; one BLAS/OpenMP thread; no
+    ``.pyc`` files written into the agent's package; the packages' parents on PYTHONPATH."""
+    roots = dict.fromkeys(str(root.parent) for root in isolation.package_roots())
     passed = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
     return {
         **passed,
         **ONE_THREAD,
-        "PYTHONPATH": pythonpath,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join(roots),
         "PYTHONDONTWRITEBYTECODE": "1",
-        "HOME": workdir,
-        "TMPDIR": workdir,
+        "HOME": home,
+        "TMPDIR": home,
+        "PG_ARENA_SANDBOXED": "1",
     }
 
 
@@ -562,6 +737,25 @@ def _numeric_dtype(name: Any) -> np.dtype:
     if dtype is None or dtype.kind not in "biuf":
         raise ValueError(f"dtype {name!r} is not numeric")
     return dtype
+
+
+def package_player(
+    directory: str | Path,
+    env: gym.Env,
+    kwargs: dict | None = None,
+    *,
+    trust_agents: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> SandboxPlayer:
+    """A sandboxed player for an agent package played outside a tournament (``arena play``, ``arena eval``):
+    it has an agent's ``reset``/``act`` and a ``name`` (the manifest's), and must be closed. Raises
+    AgentPackageError for a bad manifest and ValueError where a sandbox layer is missing and the user does
+    not trust the agent (see :func:`arena.isolation.confine_packages`)."""
+    directory = Path(directory).resolve()
+    name = read_manifest(directory).name
+    confined = isolation.confine_packages([name], trust_agents)
+    ref = AgentRef(label=name, path=str(directory), kwargs=dict(kwargs or {}))
+    return SandboxPlayer(ref, EnvSpaces.of(env), replace(limits, confined=confined))
 
 
 def probe_agent(
@@ -601,11 +795,11 @@ def _first_observation(env_id: str, directory: Path) -> tuple[EnvSpaces, Any, di
         env.reset(seed=0)
         seat = env.agents[0]
         spaces = EnvSpaces(env.observation_space(seat), env.action_space(seat), env_id=env_id)
-        result = spaces, env.observe(seat), dict(env.infos[seat])
+        result = spaces, env.observe(seat), envs.public_info(env.infos[seat], envs.privileged_info_keys(env))
     elif env_id in gym.registry:
         env = gym.make(env_id)
         observation, info = env.reset(seed=0)
-        result = EnvSpaces.of(env), observation, info
+        result = EnvSpaces.of(env), observation, envs.public_info(info, envs.privileged_info_keys(env))
     else:
         raise AgentPackageError(
             f"{directory / MANIFEST}: field 'envs': {env_id!r} is not a registered env "

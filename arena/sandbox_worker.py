@@ -1,18 +1,15 @@
 """The agent's side of the sandbox: one agent in its own process, answering the arena over two pipes.
 
-Started by :mod:`arena.sandbox` as ``python -m arena.sandbox_worker MEMORY_MB`` with the request pipe on
-fd 0, the reply pipe on fd 1 and a log file on fd 2. Before anything else it locks itself in:
+Started by :mod:`arena.sandbox` as ``python -m arena.sandbox_worker LIMITS_JSON`` (inside the layers of
+:mod:`arena.isolation`), with the request pipe on fd 0, the reply pipe on fd 1 and its log pipe on fd 2.
+Before anything else it locks itself in:
 
 1. It keeps the reply pipe on a private descriptor and points fd 1 and ``sys.stdout`` at the log, so
    nothing the agent prints (``print`` or ``os.write(1, ...)``) can reach the protocol channel.
-2. Network: on Linux it moves into a new, empty network namespace (``unshare(CLONE_NEWNET)``, or together
-   with ``CLONE_NEWUSER`` when it lacks the privilege), where no address, not even 127.0.0.1, is reachable.
-   Everywhere, and also when the kernel refuses the namespace, an audit hook makes every Python socket
-   creation and name lookup raise ``PermissionError``; code that calls libc through ``ctypes`` gets past
-   the hook, so only the namespace stops it. The build reply says which of the two applies.
-3. Memory: ``RLIMIT_AS`` is set to ``MEMORY_MB`` mebibytes, so a larger allocation raises ``MemoryError``.
-4. A watchdog thread ends the process when the arena that started it is gone, so a killed arena leaves no
-   agent running (and no working directory behind).
+2. Resource limits (:func:`apply_limits`): address space, processes and threads of its uid, size of any
+   file it writes, CPU seconds, open files, and no core dumps. They hold for every process it starts.
+3. A watchdog thread ends the process and everything it started when the arena is gone (its request pipe
+   hangs up), even while the agent's code is busy: a killed arena leaves no agent running.
 
 Only then does it import the agent's code. Requests are pickled tuples (the agent trusts the arena):
 ``("build", spec)``, ``("reset", seed)``, ``("act", observation, info)``. Every request gets one reply, a
@@ -22,22 +19,20 @@ Frames are a 4-byte big-endian length followed by the payload.
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import json
 import os
 import pickle
 import resource
+import select
 import shutil
+import signal
 import struct
 import sys
 import threading
-import time
 import traceback
 
 HEADER = struct.Struct(">I")
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
-BLOCKED_EVENTS = frozenset({"socket.__new__", "socket.getaddrinfo", "socket.gethostbyname"})
 OUT_OF_MEMORY = (
     "MemoryError",
     "bad_alloc",
@@ -72,49 +67,43 @@ def write_frame(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def isolate_network() -> str:
-    """Enter a new network namespace when the kernel allows it; always install the socket guard.
+def apply_limits(limits: dict[str, int]) -> None:
+    """Set the soft and hard rlimits named in ``limits`` (never above an existing hard limit).
 
-    Returns ``"namespace"`` or ``"guard"`` (which protection stops code that bypasses Python's socket
-    module). Must run while the process has a single thread (the kernel refuses a user namespace otherwise).
+    Keys: ``memory_mb`` (RLIMIT_AS), ``processes`` (RLIMIT_NPROC: processes and threads of this uid),
+    ``file_mb`` (RLIMIT_FSIZE), ``cpu_s`` (RLIMIT_CPU), ``open_files`` (RLIMIT_NOFILE); RLIMIT_CORE is 0.
     """
-    isolation = "guard"
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(CLONE_NEWNET) == 0 or libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
-                isolation = "namespace"
-        except (OSError, AttributeError):
-            pass
-    sys.addaudithook(_refuse_network)
-    return isolation
+    wanted = {
+        resource.RLIMIT_AS: limits["memory_mb"] << 20,
+        resource.RLIMIT_NPROC: limits["processes"],
+        resource.RLIMIT_FSIZE: limits["file_mb"] << 20,
+        resource.RLIMIT_CPU: limits["cpu_s"],
+        resource.RLIMIT_NOFILE: limits["open_files"],
+        resource.RLIMIT_CORE: 0,
+    }
+    for kind, value in wanted.items():
+        _, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
 
 
-def _refuse_network(event: str, args: tuple) -> None:
-    if event in BLOCKED_EVENTS:
-        raise PermissionError("network access is disabled in the arena's sandbox")
-
-
-def limit_memory(memory_mb: int) -> None:
-    """Cap the address space at ``memory_mb`` MiB (``RLIMIT_AS``), never above an existing hard limit."""
-    size = memory_mb * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        size = min(size, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (size, hard))
-
-
-def watch_parent(workdir: str, interval_s: float = 0.5) -> None:
-    """End this process, removing its working directory, once the process that started it has exited."""
-    parent = os.getppid()
+def watch_arena(request_fd: int, workdir: str) -> None:
+    """End this process and its process group, removing its working directory, once the arena is gone: the
+    request pipe hangs up when the last writer (the arena) exits, however it died, even while the agent's
+    own code is busy in the main thread."""
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval_s)
+        hangup = select.poll()
+        hangup.register(request_fd, 0)  # no events asked: poll returns only on POLLHUP / POLLERR
+        while not hangup.poll():
+            pass
         shutil.rmtree(workdir, ignore_errors=True)
-        os._exit(1)
+        with contextlib.suppress(OSError):  # PID 1 of a namespace has no process group to signal
+            os.killpg(os.getpgrp(), signal.SIGKILL)  # the worker leads its session: all it started there
+        os._exit(1)  # as PID 1 of its namespace it ignores its own SIGKILL; its exit ends the namespace
 
-    threading.Thread(target=watch, name="arena-parent-watchdog", daemon=True).start()
+    threading.Thread(target=watch, name="arena-watchdog", daemon=True).start()
 
 
 def encode(value):
@@ -163,7 +152,7 @@ def build(spec: dict):
     return agents.load_agent(spec["path"], spec["spaces"], **spec["kwargs"])
 
 
-def serve(request_fd: int, reply_fd: int, isolation: str) -> None:
+def serve(request_fd: int, reply_fd: int) -> None:
     """Answer requests until the arena closes the request pipe."""
     agent = None
     while (frame := read_frame(request_fd)) is not None:
@@ -171,7 +160,7 @@ def serve(request_fd: int, reply_fd: int, isolation: str) -> None:
         try:
             if request[0] == "build":
                 agent = build(request[1])
-                reply = {"ok": {"network": isolation}}
+                reply = {"ok": None}
             elif request[0] == "reset":
                 agent.reset(request[1])
                 reply = {"ok": None}
@@ -187,18 +176,17 @@ def serve(request_fd: int, reply_fd: int, isolation: str) -> None:
 
 
 def main() -> None:
-    memory_mb = int(sys.argv[1])
+    limits = json.loads(sys.argv[1])
     request_fd, reply_fd = os.dup(0), os.dup(1)
     os.dup2(2, 1)  # the agent's writes to fd 1 land in the log
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     sys.stdout = sys.stderr
-    isolation = isolate_network()
-    limit_memory(memory_mb)
-    workdir = os.getcwd()  # made for this process by the arena, which removes it on close
-    watch_parent(workdir)
-    serve(request_fd, reply_fd, isolation)
+    apply_limits(limits)
+    workdir = os.getcwd()  # a private tmpfs in the sandbox, else made by the arena, which removes it
+    watch_arena(request_fd, workdir)
+    serve(request_fd, reply_fd)
     shutil.rmtree(workdir, ignore_errors=True)  # the request pipe closed without a close: the arena is gone
 
 

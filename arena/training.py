@@ -67,27 +67,32 @@ def evaluate(
     seed: int,
     env_kwargs: dict | None = None,
     deterministic: bool | None = None,
+    trust_agents: bool = False,
 ) -> dict[str, Any]:
-    """Play ``episodes`` episodes of ``env_id`` (seeds ``seed``, ``seed + 1``, ...) with the agent.
+    """Play ``episodes`` episodes of ``env_id`` (seeds ``seed``, ``seed + 1``, ...) with the agent package,
+    in the sandbox as in a tournament (:func:`arena.sandbox.package_player`).
 
     The env is made with ``env_kwargs``, or else with those the agent was trained with when it was trained
     on ``env_id``. ``deterministic`` overrides the package's own setting (for agents whose factory takes
     it, as ours and the SB3 adapter's do). Returns :func:`arena.episodes.summarize`'s statistics.
     """
     import envs  # noqa: F401  (registers our ids)
-    from agents.base import load_agent
+    from arena.sandbox import package_player
 
     if env_kwargs is None:
         env_kwargs = _trained_env_kwargs(Path(agent_dir), env_id)
     env = gym.make(env_id, **env_kwargs)
+    overrides = {} if deterministic is None else {"deterministic": deterministic}
+    player = None
     try:
-        overrides = {} if deterministic is None else {"deterministic": deterministic}
-        agent = load_agent(agent_dir, env=env, **overrides)
-        results = play_episodes(env, agent, episodes=episodes, seed=seed)
+        player = package_player(agent_dir, env, overrides, trust_agents=trust_agents)
+        results = play_episodes(env, player, episodes=episodes, seed=seed)
     finally:
+        if player is not None:
+            player.close()
         env.close()
     return {
-        "agent": getattr(agent, "name", str(agent_dir)),
+        "agent": player.name,
         "env_id": env_id,
         "seed": seed,
         **summarize(results),
