@@ -3,6 +3,11 @@
 The log is the only truth: every finished match is written in one transaction under its deterministic id,
 so a killed tournament loses at most the matches in flight and never stores one twice; ratings and tables
 are always recomputed from the log.
+
+Each match row also stores the versions of the env and agents that produced it (:mod:`arena.versions`; NULL,
+read as "unknown", in rows stored before versions were recorded), so that a tournament replays a match whose
+code has changed. A board also holds its secret (``meta`` table), the key of every seed its matches are played
+with (:mod:`arena.seeding`); nothing reads it out except :attr:`Board.secret`, and no table or page shows it.
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ import json
 import math
 import os
 import re
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from arena.results import MatchResult, Participant, Status
+from arena.seeding import SECRET_BYTES
+from arena.versions import UNKNOWN, MatchVersions
 
 DEFAULT_ROOT = Path("leaderboards")
 BOARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -34,7 +42,7 @@ CREATE TABLE IF NOT EXISTS agents (
 CREATE TABLE IF NOT EXISTS matches (
     match_id TEXT PRIMARY KEY, scenario_hash TEXT NOT NULL REFERENCES scenarios(hash), env_id TEXT NOT NULL,
     seed INTEGER NOT NULL, duration_s REAL NOT NULL, forfeited INTEGER NOT NULL, extra_json TEXT NOT NULL,
-    finished_at TEXT NOT NULL, position INTEGER NOT NULL
+    finished_at TEXT NOT NULL, position INTEGER NOT NULL, env_version TEXT, agent_versions_json TEXT
 );
 CREATE TABLE IF NOT EXISTS participants (
     match_id TEXT NOT NULL REFERENCES matches(match_id), seat TEXT NOT NULL, agent TEXT NOT NULL,
@@ -42,7 +50,14 @@ CREATE TABLE IF NOT EXISTS participants (
     PRIMARY KEY (match_id, seat)
 );
 CREATE INDEX IF NOT EXISTS matches_by_scenario ON matches(scenario_hash, position);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
+# Columns added to a table after its first release: (table, column, type), added in place to older boards.
+_ADDED_COLUMNS = (("matches", "env_version", "TEXT"), ("matches", "agent_versions_json", "TEXT"))
+_MATCH_COLUMNS = (
+    "match_id, scenario_hash, env_id, seed, duration_s, forfeited, extra_json, finished_at, position, "
+    "env_version, agent_versions_json"
+)
 
 
 def board_path(board: str, root: str | Path | None = None) -> Path:
@@ -60,9 +75,14 @@ def _now() -> str:
 
 
 class Board:
-    """One leaderboard's SQLite database. Opened per process; each write is its own transaction."""
+    """One leaderboard's SQLite database. Opened per process; each write is its own transaction.
 
-    def __init__(self, board: str, root: str | Path | None = None):
+    A new board gets a secret of 32 random bytes; ``secret`` gives a new board that one instead (for runs that
+    must play identical seeds on several boards, such as comparing executors), and is refused (ValueError) by
+    a board that already has another.
+    """
+
+    def __init__(self, board: str, root: str | Path | None = None, *, secret: bytes | None = None):
         self.name = board
         self.path = board_path(board, root)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +91,34 @@ class Board:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+        self._secret = self._keep_secret(secret)
+
+    @property
+    def secret(self) -> bytes:
+        """The key of the board's env and agent seeds (arena.seeding). Never print or export it."""
+        return self._secret
+
+    def _migrate(self) -> None:
+        """Add the columns a board stored by an older version lacks (existing rows get NULL)."""
+        with self._transaction() as db:
+            for table, column, kind in _ADDED_COLUMNS:
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def _keep_secret(self, wanted: bytes | None) -> bytes:
+        if wanted is not None and len(wanted) < SECRET_BYTES:
+            raise ValueError(f"secret has {len(wanted)} bytes; at least {SECRET_BYTES} are needed")
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('secret', ?)",
+                (wanted or secrets.token_bytes(SECRET_BYTES),),
+            )
+            (stored,) = db.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+        if wanted is not None and bytes(stored) != wanted:
+            raise ValueError(f"board {self.name!r} already has another secret")
+        return bytes(stored)
 
     def close(self) -> None:
         self._db.close()
@@ -99,9 +147,18 @@ class Board:
             )
 
     def add_agent(
-        self, label: str, source: str, version: str | None = None, content_hash: str | None = None
+        self,
+        label: str,
+        source: str,
+        version: str | None = None,
+        content_hash: str | None = None,
+        *,
+        then: Callable[[], None] | None = None,
     ) -> None:
-        """Record an agent; a label already stored with different content is refused (ValueError)."""
+        """Record an agent; a label already stored with different content is refused (ValueError).
+
+        ``then`` runs inside the transaction, after the row is written: if it raises, the row is not stored
+        (submit moves the agent's files into place there, so that row and files appear together)."""
         with self._transaction() as db:
             row = db.execute("SELECT content_hash FROM agents WHERE label = ?", (label,)).fetchone()
             if row is not None and row[0] != content_hash:
@@ -113,6 +170,8 @@ class Board:
                 "INSERT OR IGNORE INTO agents VALUES (?, ?, ?, ?, ?)",
                 (label, source, version, content_hash, _now()),
             )
+            if then is not None:
+                then()
 
     def agents(self) -> list[dict]:
         rows = self._db.execute(
@@ -132,14 +191,23 @@ class Board:
             for h, n, k, s, spec in rows
         ]
 
-    def record(self, result: MatchResult) -> bool:
-        """Store a finished match in one transaction; False, writing nothing, if its id is already stored."""
+    def record(
+        self, result: MatchResult, versions: MatchVersions | None = None, *, overwrite: bool = False
+    ) -> bool:
+        """Store a finished match in one transaction, with the versions that produced it (None: unknown).
+
+        A match id already stored is left as it is and False returned, unless ``overwrite``: then the stored
+        match is deleted and this one stored in its place (at the end of the log), in the same transaction.
+        """
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM matches WHERE match_id = ?", (result.match_id,)).fetchone():
-                return False
+                if not overwrite:
+                    return False
+                db.execute("DELETE FROM participants WHERE match_id = ?", (result.match_id,))
+                db.execute("DELETE FROM matches WHERE match_id = ?", (result.match_id,))
             position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM matches").fetchone()[0]
             db.execute(
-                "INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO matches ({_MATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     result.match_id,
                     result.scenario,
@@ -150,6 +218,8 @@ class Board:
                     json.dumps(result.extra, sort_keys=True),
                     _now(),
                     position,
+                    versions.env if versions else None,
+                    json.dumps(versions.agents, sort_keys=True) if versions else None,
                 ),
             )
             db.executemany(
@@ -164,6 +234,33 @@ class Board:
     def match_ids(self, scenario_hash: str) -> set[str]:
         rows = self._db.execute("SELECT match_id FROM matches WHERE scenario_hash = ?", (scenario_hash,))
         return {r[0] for r in rows}
+
+    def match_versions(self, scenario_hash: str) -> dict[str, MatchVersions]:
+        """The versions each stored match of a scenario was played with, by match id."""
+        rows = self._db.execute(
+            "SELECT match_id, env_version, agent_versions_json FROM matches WHERE scenario_hash = ?",
+            (scenario_hash,),
+        )
+        return {
+            match_id: MatchVersions(env=env or UNKNOWN, agents=json.loads(agents) if agents else {})
+            for match_id, env, agents in rows
+        }
+
+    def versions_played(self, scenario_hash: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """The versions a scenario's stored matches were played with: each env's (by env id, or task name in
+        a suite) and each agent's (by label), sorted; "unknown" for matches stored without them."""
+        rows = self._db.execute(
+            "SELECT DISTINCT m.env_id, m.env_version, m.agent_versions_json, p.agent "
+            "FROM matches m JOIN participants p USING (match_id) WHERE m.scenario_hash = ?",
+            (scenario_hash,),
+        )
+        env_versions: dict[str, set[str]] = {}
+        agent_versions: dict[str, set[str]] = {}
+        for env_id, env, agents, label in rows:
+            env_versions.setdefault(env_id, set()).add(env or UNKNOWN)
+            version = json.loads(agents).get(label, UNKNOWN) if agents else UNKNOWN
+            agent_versions.setdefault(label, set()).add(version)
+        return _sorted_sets(env_versions), _sorted_sets(agent_versions)
 
     def results(self, scenario_hash: str | None = None) -> list[MatchResult]:
         """The stored matches (of one scenario, or all) in the order they were stored."""
@@ -183,6 +280,10 @@ class Board:
             MatchResult(match_id, scenario, env_id, seed, tuple(seats), duration, json.loads(extra))
             for match_id, ((scenario, env_id, seed, duration, extra), seats) in grouped.items()
         ]
+
+
+def _sorted_sets(found: dict[str, set[str]]) -> dict[str, list[str]]:
+    return {key: sorted(values) for key, values in sorted(found.items())}
 
 
 def scenario_table(board: Board, scenario: dict) -> list[dict]:

@@ -3,10 +3,16 @@
 A :class:`MatchSpec` holds everything a worker needs (it pickles, for process pools and Ray). Agents play
 through :func:`arena.sandbox.start_player`: built-ins in-process, agent packages in a sandboxed process.
 
+What an agent learns. Its observations; the public part of every ``info`` (``envs.public_info`` without the
+env's ``envs.privileged_info_keys``; only a trusted in-process built-in whose player has
+``uses_privileged_info`` gets the whole ``info``); and its own seat's seed from ``spec.agent_seeds``. The
+env is reset with ``spec.env_seed``. Both are keyed by the board's secret (arena.seeding) and computed by
+the tournament, so a worker never holds the secret; the logical seed ``spec.seed`` only names the result.
+
 Seating. A game's roster lists its agents in side order. In a team game (every seat's reset info names its
 ``team`` and there are as many teams as agents) the i-th agent plays every seat of the i-th team in sorted
-order, so a mirrored game (roster reversed, same seed, same deal) swaps the sides exactly. Otherwise seat k
-goes to agent k mod n, so a mirrored game swaps the seats.
+order, so a mirrored game (roster reversed, same env seed, so the same deal) swaps the sides exactly.
+Otherwise seat k goes to agent k mod n, so a mirrored game swaps the seats.
 
 Forfeits: when an agent fails (raises, times out, returns an invalid action, dies) the match ends there.
 Every seat that agent plays is ranked last (the failing seat carries the status and reason); every other
@@ -28,13 +34,15 @@ from arena.results import MatchResult, Participant, Status
 from arena.sandbox import AgentFailure, AgentRef, Limits, Player, start_player
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MatchSpec:
     match_id: str
     scenario: str  # the scenario's hash
     env_id: str
     roster: tuple[AgentRef, ...]  # the agents in side order (see Seating); one agent for an episode
-    seed: int
+    seed: int  # the logical seed (``header.seed + k``): in the match id and the result, given to no one
+    env_seed: int  # what the env is reset with: arena.seeding.env_seed
+    agent_seeds: dict[str, int]  # seat -> what that seat's player is reset with: arena.seeding.agent_seed
     multi_agent: bool
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
@@ -61,6 +69,14 @@ def play(spec: MatchSpec) -> MatchResult:
     )
 
 
+def _seed_of(spec: MatchSpec, seat: str) -> int:
+    if seat not in spec.agent_seeds:
+        raise ValueError(
+            f"match {spec.match_id}: no agent seed for seat {seat!r} (have {sorted(spec.agent_seeds)})"
+        )
+    return spec.agent_seeds[seat]
+
+
 def _play_episode(spec: MatchSpec) -> list[Participant]:
     (ref,) = spec.roster
     seat = "agent"
@@ -68,11 +84,13 @@ def _play_episode(spec: MatchSpec) -> list[Participant]:
     total, failure, player = 0.0, None, None
     try:
         player = start_player(ref, EnvSpaces.of(env), spec.limits)
-        observation, info = env.reset(seed=spec.seed)
-        player.reset(seed=spec.seed)
+        shown = envs.agent_view(env, player)
+        observation, info = env.reset(seed=spec.env_seed)
+        player.reset(seed=_seed_of(spec, seat))
         done = False
         while not done:
-            observation, reward, terminated, truncated, info = env.step(player.act(observation, info))
+            action = player.act(observation, shown(info))
+            observation, reward, terminated, truncated, info = env.step(action)
             total += float(reward)
             done = terminated or truncated
     except AgentFailure as error:
@@ -87,7 +105,7 @@ def _play_episode(spec: MatchSpec) -> list[Participant]:
 
 def _play_game(spec: MatchSpec) -> list[Participant]:
     env = envs.make_multi(spec.env_id, **spec.env_kwargs)
-    env.reset(seed=spec.seed)
+    env.reset(seed=spec.env_seed)
     known_teams = {seat: env.infos[seat].get("team") for seat in env.possible_agents}
     seating = seat_agents(list(env.possible_agents), known_teams, spec.roster)
     totals = {seat: 0.0 for seat, _ in seating}
@@ -105,9 +123,10 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             except AgentFailure as error:
                 offender = (seat, error)
                 break
-        for index, (seat, _) in enumerate(seating if offender is None else ()):
+        shown = {seat: envs.agent_view(env, player) for seat, player in players.items()}
+        for seat, _ in seating if offender is None else ():
             try:
-                players[seat].reset(seed=spec.seed * 1_000 + index)
+                players[seat].reset(seed=_seed_of(spec, seat))
             except AgentFailure as error:
                 offender = (seat, error)
                 break
@@ -118,7 +137,7 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             action = None
             if not (terminated or truncated):
                 try:
-                    action = players[seat].act(observation, info)
+                    action = players[seat].act(observation, shown[seat](info))
                 except AgentFailure as error:
                     offender = (seat, error)
                     break

@@ -1,7 +1,9 @@
 """The leaderboard as one self-contained HTML page: no scripts, styles inline, plots embedded as PNG data.
 
 Per scenario: the ranked table with each rating interval drawn as a bar, the plot, every forfeit with its
-reason, and each agent's match history. Every name that comes from a submission is escaped.
+reason, and each agent's match history. Every name that comes from a submission is escaped, in one place
+(``_e``): HTML markup, and bidi and control characters, which are shown as ``\\u202e``-style codes. Names are
+validated where they enter (agents.labels), so these only come from data stored before that or by hand.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
+from agents.labels import BIDI_CONTROLS
 from arena.leaderboard import Board, scenario_table
 from arena.plots import rating_intervals_png, return_distributions_png
 from arena.results import MatchResult, Status
+from arena.versions import short
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
@@ -26,6 +30,11 @@ th { background: #f3f3f3; } td.name, th.name { text-align: left; }
 .forfeit { color: #a33; } details { margin: 0.2rem 0; } img { max-width: 100%; }
 """
 HISTORY = 20  # matches shown per agent, newest first
+# Characters that must not act on the page: bidi controls (which reorder what follows them) and control
+# characters other than tab and newlines; each is shown as its code instead.
+_SHOWN_AS_CODES = {ord(c): f"\\u{ord(c):04x}" for c in BIDI_CONTROLS} | {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n\r"
+}
 
 
 def render_board(board: Board, plot_dir: Path, *, refresh_s: int | None = None) -> str:
@@ -57,16 +66,18 @@ def _scenario_section(board: Board, scenario: dict, plot_dir: Path) -> str:
     head = f'<section id="{_e(name)}"><h2>{_e(name)} <small>({_e(scenario["kind"])})</small></h2>'
     if not rows:
         return head + "<p>No matches stored yet.</p></section>"
+    env_versions, agent_versions = board.versions_played(scenario["hash"])
     if scenario["kind"] == "match":
-        table = _match_table(rows)
+        table = _match_table(rows, agent_versions)
         plot = rating_intervals_png(rows, plot_dir / f"{name}-ratings.png", f"{board.name} / {name}")
     else:
-        table = _suite_table(rows)
+        table = _suite_table(rows, agent_versions)
         plot = return_distributions_png(results, plot_dir / f"{name}-returns.png", f"{board.name} / {name}")
     image = base64.b64encode(plot.read_bytes()).decode()
     return (
         head
         + table
+        + _env_versions(env_versions)
         + f'<img alt="plot of {_e(name)}" src="data:image/png;base64,{image}">'
         + _forfeits(results)
         + _histories(results, [row["agent"] for row in rows if row.get("env_id", "overall") == "overall"])
@@ -95,23 +106,36 @@ def _bounds(rows: list[dict]) -> tuple[float, float]:
     return min(finite), max(finite)
 
 
-def _match_table(rows: list[dict]) -> str:
+def _env_versions(versions: dict[str, list[str]]) -> str:
+    """Which versions of the scenario's env(s) its stored matches were played with."""
+    listed = "; ".join(f"{env_id} {', '.join(map(short, found))}" for env_id, found in versions.items())
+    return f'<p class="versions">Env versions: {_e(listed)}.</p>'
+
+
+def _versions_cell(versions: dict[str, list[str]], agent: str) -> str:
+    """The versions of ``agent`` its stored matches were played with (abbreviated hashes)."""
+    return f'<td class="name">{_e(", ".join(map(short, versions.get(agent, []))))}</td>'
+
+
+def _match_table(rows: list[dict], versions: dict[str, list[str]]) -> str:
     left, right = _bounds(rows)
     body = "".join(
         f'<tr class="agent-row"><td>{rank}</td><td class="name">{_e(r["agent"])}</td>'
         f"<td>{r['rating']:.0f}</td><td>{_n(r['low'])}</td><td>{_n(r['high'])}</td>"
         f"<td>{_interval_bar(r['rating'], r['low'], r['high'], left, right)}</td><td>{r['games']}</td>"
-        f"<td>{r['wins']}-{r['draws']}-{r['losses']}</td><td>{r['forfeits']}</td></tr>"
+        f"<td>{r['wins']}-{r['draws']}-{r['losses']}</td><td>{r['forfeits']}</td>"
+        f"{_versions_cell(versions, r['agent'])}</tr>"
         for rank, r in enumerate(rows, 1)
     )
     return (
         '<table class="ranking"><tr><th>rank</th><th class="name">agent</th><th>rating</th><th>low</th>'
-        "<th>high</th><th>95 % interval</th><th>games</th><th>W-D-L</th><th>forfeits</th></tr>"
+        "<th>high</th><th>95 % interval</th><th>games</th><th>W-D-L</th><th>forfeits</th>"
+        '<th class="name">version</th></tr>'
         f"{body}</table>"
     )
 
 
-def _suite_table(rows: list[dict]) -> str:
+def _suite_table(rows: list[dict], versions: dict[str, list[str]]) -> str:
     overall = sorted((r for r in rows if r["env_id"] == "overall"), key=lambda r: -r["score"])
     left, right = _bounds(overall)
     per_env = {(r["agent"], r["env_id"]): r for r in rows}
@@ -121,13 +145,13 @@ def _suite_table(rows: list[dict]) -> str:
         f"<td>{r['score']:.3f}</td>"
         f"<td>{_interval_bar(r['score'], r['low'], r['high'], left, right)}</td>"
         + "".join(f"<td>{per_env[(r['agent'], e)]['score']:.3f}</td>" for e in env_ids)
-        + "</tr>"
+        + f"{_versions_cell(versions, r['agent'])}</tr>"
         for rank, r in enumerate(overall, 1)
     )
     env_heads = "".join(f"<th>{_e(e.removeprefix('arena/'))}</th>" for e in env_ids)
     return (
         '<table class="ranking"><tr><th>rank</th><th class="name">agent</th><th>normalised score</th>'
-        f"<th>95 % interval</th>{env_heads}</tr>{body}</table>"
+        f'<th>95 % interval</th>{env_heads}<th class="name">version</th></tr>{body}</table>'
     )
 
 
@@ -172,7 +196,8 @@ def _history_row(agent: str, result: MatchResult) -> str:
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    """``text`` as inert HTML: markup escaped, bidi and control characters shown as codes."""
+    return html.escape(str(text).translate(_SHOWN_AS_CODES))
 
 
 def _n(value: float | None) -> str:

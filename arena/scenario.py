@@ -42,14 +42,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import gymnasium as gym
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import agents
 import envs
 from agents.base import AgentPackageError, content_hash, read_manifest
+from agents.labels import RULES, label_problem, validate_label
 from envs._core.registry import unknown_message
 
 try:
@@ -68,12 +69,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _a_name(value: str) -> str:
+    """Validates names that reach results, files and pages (agents.labels); _describe adds field and value."""
+    problem = label_problem(value)
+    if problem is not None:
+        raise ValueError(f"{problem}; {RULES}")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_a_name)]
+
+
 class AgentEntry(_Strict):
     """One roster entry: a built-in agent name or an agent package directory."""
 
     name: str | None = None
     path: str | None = None
-    label: str | None = None
+    label: Name | None = None
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -87,7 +99,7 @@ class SuiteEnv(_Strict):
     id: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
     episodes: int | None = Field(default=None, ge=1, le=100_000)
-    label: str | None = Field(default=None, min_length=1, max_length=120)  # the task's name in tables
+    label: Name | None = Field(default=None, min_length=1, max_length=120)  # the task's name in tables
 
 
 def task_labels(envs: list[SuiteEnv]) -> list[str]:
@@ -105,7 +117,7 @@ def task_labels(envs: list[SuiteEnv]) -> list[str]:
 
 
 class Header(_Strict):
-    name: str = Field(
+    name: Name = Field(
         min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.\-]+)?$"
     )
     kind: Literal["match", "suite"]
@@ -125,10 +137,21 @@ class Header(_Strict):
     high_reference: str | None = None
 
 
+class Sandbox(_Strict):
+    """What each agent package may use in one match (see :class:`arena.sandbox.Limits`); not part of the
+    scenario's hash, so tightening a limit keeps the matches already played."""
+
+    memory_mb: int = Field(default=4096, ge=256, le=1_048_576)
+    max_processes: int = Field(default=64, ge=8, le=4096)
+    cpus: float = Field(default=1.0, ge=0.05, le=256)
+    gpu: bool = False
+
+
 class ScenarioFile(_Strict):
     scenario: Header
     agents: list[AgentEntry] = Field(min_length=1)
     envs: list[SuiteEnv] = Field(default_factory=list)
+    sandbox: Sandbox = Field(default_factory=Sandbox)
 
 
 class Scenario(BaseModel):
@@ -323,6 +346,10 @@ def _check_envs(spec: ScenarioFile, source: str) -> None:
                 )
         labels = task_labels(spec.envs)
         for i, (label, entry) in enumerate(zip(labels, spec.envs, strict=True)):
+            try:
+                validate_label(label, "task name")
+            except ValueError as error:  # a name made from the id and kwargs: the entry needs a label
+                raise ScenarioError(f"{source}: field 'envs.{i}.label': {error}; set a label") from None
             if label in labels[:i] or label == "overall":
                 raise ScenarioError(
                     f"{source}: field 'envs.{i}.label': {label!r} is taken (by another entry, or 'overall')"

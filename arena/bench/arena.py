@@ -3,12 +3,14 @@
 All on Werewolf games between random agents, 15 players with 3 discussion rounds so that a game takes about
 50 ms: the sandboxed roster is the same random agent loaded as an agent package, so every seat runs in its
 own process. The executors must store identical
-matches; the benchmark checks it and prints the speed-ups.
+matches (their boards share one secret, so they play the same seeds); the benchmark checks it and prints the
+speed-ups.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +22,7 @@ from rich.table import Table
 from arena.bench.sandbox import cpu_name, run_sandbox_bench
 from arena.leaderboard import Board
 from arena.scenario import load_scenario
+from arena.seeding import SECRET_BYTES
 from arena.tournament import run_tournament
 
 SCENARIO = """
@@ -40,9 +43,11 @@ RANDOM_PACKAGE = (
 )
 
 
-def _timed_run(scenario_path: Path, root: Path, board: str, workers: int, backend: str) -> tuple[float, list]:
+def _timed_run(
+    scenario_path: Path, root: Path, board: str, workers: int, backend: str, secret: bytes
+) -> tuple[float, list]:
     scenario = load_scenario(scenario_path)
-    with Board(board, root=root) as store:
+    with Board(board, root=root, secret=secret) as store:
         start = time.perf_counter()
         run_tournament(scenario, store, workers=workers, backend=backend)
         elapsed = time.perf_counter() - start
@@ -65,6 +70,7 @@ def run_arena_bench(
             raise ValueError(f"{field}={value} must be an even number >= 2")
     console = console or Console()
     results: dict[str, Any] = {"cpu": cpu_name(), "games": games}
+    secret = secrets.token_bytes(SECRET_BYTES)  # one for every board, so that all play the same seeds
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "random-pkg").mkdir()
@@ -82,9 +88,9 @@ def run_arena_bench(
             )
         )
         timings = {
-            "in-process, sequential": _timed_run(builtin, root, "seq", 1, "local"),
-            "sandboxed, sequential": _timed_run(sandboxed, root, "sandboxed", 1, "local"),
-            "in-process, pool of 2": _timed_run(builtin, root, "pool", 2, "local"),
+            "in-process, sequential": _timed_run(builtin, root, "seq", 1, "local", secret),
+            "sandboxed, sequential": _timed_run(sandboxed, root, "sandboxed", 1, "local", secret),
+            "in-process, pool of 2": _timed_run(builtin, root, "pool", 2, "local", secret),
         }
         try:
             import ray
@@ -92,7 +98,7 @@ def run_arena_bench(
             start = time.perf_counter()
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             results["ray_init_s"] = time.perf_counter() - start
-            timings["in-process, Ray (2 CPUs)"] = _timed_run(builtin, root, "ray", 2, "ray")
+            timings["in-process, Ray (2 CPUs)"] = _timed_run(builtin, root, "ray", 2, "ray", secret)
             ray.shutdown()
         except ModuleNotFoundError:
             console.print("ray is not installed (pip install -e '.[ray]'): Ray timings skipped")

@@ -4,6 +4,7 @@ import html
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.labels import BIDI_CONTROLS
 from arena.leaderboard import Board
 from arena.report import render_board, write_board_html
 from arena.results import MatchResult, Participant, Status
@@ -136,3 +138,84 @@ def test_serve_answers_on_localhost_with_a_self_refreshing_page(played_board, tm
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+MATH_NAMES = ["bot$\\frac{1}{0}$ x", "a $$ b", "odd $ one", "$\\undefined{$"]
+
+
+def test_names_that_look_like_mathtext_are_drawn_as_written(tmp_path):
+    """Each of these makes matplotlib's mathtext parser raise (or would be typeset); the plots draw every
+    text from data with mathtext off, so they render."""
+    from arena.plots import rating_intervals_png, return_distributions_png
+
+    rows = [
+        {"agent": name, "rating": 1000.0 + i, "low": None if i == 0 else 990.0, "high": 1010.0 + i}
+        for i, name in enumerate(MATH_NAMES)
+    ]
+    ratings = rating_intervals_png(rows, tmp_path / "ratings.png", "board / $\\frac{1}{0}$")
+    results = [
+        MatchResult(
+            f"m{i}",
+            "h",
+            "env$\\frac{}{}$",
+            i,
+            tuple(Participant(name, f"p{j}", f"p{j}", 0, float(i + j)) for j, name in enumerate(MATH_NAMES)),
+        )
+        for i in range(3)
+    ]
+    returns = return_distributions_png(results, tmp_path / "returns.png", "$$x$$")
+    for plot in (ratings, returns):
+        assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 1000
+
+
+def test_a_board_with_mathtext_names_still_renders_its_page(tmp_path):
+    with Board("math", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        for i in range(4):
+            board.record(
+                MatchResult(
+                    f"m{i}",
+                    "h",
+                    "game",
+                    i,
+                    (
+                        Participant(MATH_NAMES[0], "p0", "p0", i % 2, 0.0),
+                        Participant("$$", "p1", "p1", 1 - i % 2, 1.0),
+                    ),
+                )
+            )
+        page = render_board(board, tmp_path)
+    assert html.escape(MATH_NAMES[0]) in page and (tmp_path / "s-ratings.png").is_file()
+
+
+def test_a_bidi_control_stored_by_hand_reaches_the_page_only_as_a_visible_code(tmp_path):
+    """Names are validated where they enter, so only old or hand-made data holds a right-to-left override;
+    the page shows it as the text ``\\u202e`` instead of letting it reverse what follows."""
+    evil = "bot\u202egnp.exe"
+    with Board("bidi", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        for i in range(4):
+            board.record(
+                MatchResult(
+                    f"m{i}",
+                    "h",
+                    "game",
+                    i,
+                    (
+                        Participant("ok-a", "p0", "p0", i % 2, 0.0),
+                        Participant("ok-b", "p1", "p1", 1 - i % 2, 1.0),
+                    ),
+                )
+            )
+    db = sqlite3.connect(tmp_path / "bidi" / "board.sqlite")
+    with db:
+        db.execute(
+            "UPDATE participants SET agent = ?, reason = ? WHERE agent = 'ok-b'", (evil, evil + "\u2067")
+        )
+        db.execute("UPDATE participants SET status = 'ERROR' WHERE match_id = 'm0' AND seat = 'p1'")
+    db.close()
+    with Board("bidi", root=tmp_path) as board:
+        page = render_board(board, tmp_path)
+    assert not set(page) & BIDI_CONTROLS
+    assert "bot\\u202egnp.exe" in page and "\\u2067" in page
+    assert agent_rows(page).count("bot\\u202egnp.exe") == 1

@@ -70,3 +70,64 @@ def test_the_database_is_in_wal_mode_under_the_board_directory(board, tmp_path):
 def test_bad_board_names_are_refused(name):
     with pytest.raises(ValueError, match="board="):
         board_path(name)
+
+
+def test_a_board_keeps_one_random_secret_of_32_bytes_for_its_lifetime(tmp_path):
+    with Board("one", root=tmp_path) as one, Board("two", root=tmp_path) as two:
+        first, other = one.secret, two.secret
+    assert len(first) == len(other) == 32 and first != other
+    with Board("one", root=tmp_path) as again:
+        assert again.secret == first
+    with Board("one", root=tmp_path, secret=first) as same:  # the same secret may be named again
+        assert same.secret == first
+    with pytest.raises(ValueError, match="already has another secret"):
+        Board("one", root=tmp_path, secret=b"x" * 32)
+    with Board("chosen", root=tmp_path, secret=b"y" * 32) as chosen:
+        assert chosen.secret == b"y" * 32
+
+
+def test_a_match_stored_again_with_overwrite_replaces_its_row_and_keeps_its_versions(board):
+    from arena.versions import MatchVersions
+
+    old, new = result("m1"), result("m1", seed=5)
+    assert board.record(old) is True
+    assert board.match_versions("abc") == {"m1": MatchVersions()}  # stored without versions: unknown
+    versions = MatchVersions(env="1.0/aaaa", agents={"a": "1.0/bbbb", "b": "1.0/cccc"})
+    assert board.record(new, versions) is False  # without overwrite nothing changes
+    assert board.record(new, versions, overwrite=True) is True
+    assert board.results("abc") == [new] and board.match_versions("abc") == {"m1": versions}
+    assert board._db.execute("SELECT COUNT(*) FROM participants").fetchone()[0] == 2
+    assert board.versions_played("abc") == (
+        {"game": ["1.0/aaaa"]},
+        {"a": ["1.0/bbbb"], "b": ["1.0/cccc"]},
+    )
+
+
+def test_the_secret_appears_in_no_table_page_or_cli_output(tmp_path, monkeypatch, registered_test_envs):
+    import base64
+
+    from typer.testing import CliRunner
+
+    from arena.cli import app
+
+    monkeypatch.setenv("PG_ARENA_HOME", str(tmp_path))
+    scenario = tmp_path / "p.toml"
+    scenario.write_text(
+        '[scenario]\nname = "p"\nkind = "match"\nenv = "test_matching_pennies"\ngames_per_pairing = 2\n'
+        '[[agents]]\nname = "random"\n[[agents]]\nname = "random"\nlabel = "random-b"\n'
+    )
+    runner = CliRunner()
+    outputs = [runner.invoke(app, ["tournament", str(scenario), "--board", "b"])]
+    outputs += [
+        runner.invoke(app, ["leaderboard", "--board", "b", *flag]) for flag in ([], ["--json"], ["--csv"])
+    ]
+    assert all(out.exit_code == 0 for out in outputs), [out.output for out in outputs]
+    with Board("b", root=tmp_path) as board:
+        secret = board.secret
+    forms = [secret.hex(), secret.hex().upper(), base64.b64encode(secret).decode(), repr(secret)[2:-1]]
+    texts = [out.output for out in outputs]
+    texts += [
+        (tmp_path / "b" / name).read_text()
+        for name in ("leaderboard.json", "leaderboard.csv", "leaderboard.html")
+    ]
+    assert not [form for form in forms for text in texts if form in text]

@@ -1,12 +1,18 @@
 """`arena submit`: sandbox probe, stored copy, refusal of changed content, and the new agent's matches."""
 
 import json
+import shutil
+import stat
 import textwrap
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from agents.base import AgentPackageError
 from arena.cli import app
+from arena.leaderboard import Board
+from arena.submit import submit
 
 runner = CliRunner()
 
@@ -111,3 +117,135 @@ def test_each_broken_submission_is_refused_with_its_reason(board_with_suite, bre
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (board_with_suite / "boards" / "t" / "agents" / "broken@1").exists()
+
+
+# Storing is all or nothing. These tests call submit() on a board without scenarios (no matches to play).
+
+
+def named_package(directory, name, act="return 0", version="0.1"):
+    """A package whose manifest name may hold '/', in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "agent.toml").write_text(
+        f'name = "{name}"\nversion = "{version}"\nentry_point = "agent:make"\nenvs = ["CartPole-v1"]\n'
+    )
+    (directory / "agent.py").write_text(textwrap.dedent(AGENT.format(name=name, act=act)))
+    return directory
+
+
+@pytest.fixture
+def empty_board(tmp_path):
+    with Board("b", root=tmp_path / "boards") as board:
+        yield board
+
+
+def stored_state(board):
+    """The board's agent rows and every path under its agents directory, with each file's bytes."""
+    agents_dir = board.path.parent / "agents"
+    files = {
+        str(p.relative_to(agents_dir)): (p.read_bytes() if p.is_file() else None)
+        for p in (sorted(agents_dir.rglob("*")) if agents_dir.exists() else [])
+    }
+    return board.agents(), files
+
+
+def test_a_name_with_a_slash_is_stored_in_one_directory_readable_by_other_users(tmp_path, empty_board):
+    """'team/wolf-bot' is a valid name (built-ins look like 'werewolf/scripted'); its copy lives in one
+    directory, team%2Fwolf-bot@0.1, with directories 0755 and files 0644 for the sandbox's user."""
+    source = named_package(tmp_path / "src", "team/wolf-bot")
+    (source / "run.sh").write_text("#!/bin/sh\n")
+    (source / "run.sh").chmod(0o4700)
+    (source / "data").mkdir(mode=0o700)
+    (source / "data" / "table.txt").write_text("1\n")
+    (source / "data" / "table.txt").chmod(0o600)
+    submission = submit(source, empty_board)
+    agents_dir = empty_board.path.parent / "agents"
+    assert submission.label == "team/wolf-bot@0.1"
+    assert submission.stored_at == agents_dir / "team%2Fwolf-bot@0.1"
+    assert [p.name for p in agents_dir.iterdir()] == ["team%2Fwolf-bot@0.1"]
+    assert (submission.stored_at / "agent.py").is_file()
+    assert [a["source"] for a in empty_board.agents()] == [str(submission.stored_at)]
+    modes = {
+        str(p.relative_to(submission.stored_at)): stat.S_IMODE(p.stat().st_mode)
+        for p in [submission.stored_at, *submission.stored_at.rglob("*")]
+    }
+    assert modes == {
+        ".": 0o755,
+        "agent.toml": 0o644,
+        "agent.py": 0o644,
+        "run.sh": 0o644,
+        "data": 0o755,
+        "data/table.txt": 0o644,
+    }
+
+
+def test_resubmitting_the_same_content_changes_nothing(tmp_path, empty_board):
+    source = named_package(tmp_path / "src", "team/wolf-bot")
+    first = submit(source, empty_board)
+    before, inode = stored_state(empty_board), first.stored_at.stat().st_ino
+    again = submit(source, empty_board)
+    assert again.stored_at == first.stored_at and again.content_hash == first.content_hash
+    assert stored_state(empty_board) == before and first.stored_at.stat().st_ino == inode
+
+
+def test_other_content_under_the_same_name_and_version_is_refused_with_no_change(tmp_path, empty_board):
+    source = named_package(tmp_path / "src", "team/wolf-bot")
+    submit(source, empty_board)
+    before = stored_state(empty_board)
+    named_package(source, "team/wolf-bot", act="return 1")
+    with pytest.raises(ValueError, match=r"'team/wolf-bot@0\.1' is already on board 'b' with other content"):
+        submit(source, empty_board)
+    assert stored_state(empty_board) == before
+
+
+def test_a_copy_that_fails_midway_leaves_no_row_and_no_directory(tmp_path, empty_board, monkeypatch):
+    def copy_one_file_then_fail(source, destination, **kwargs):
+        shutil.copy(Path(source) / "agent.toml", Path(destination) / "agent.toml")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("arena.submit.shutil.copytree", copy_one_file_then_fail)
+    with pytest.raises(ValueError, match=r"failed, so nothing was stored: .*No space left on device"):
+        submit(named_package(tmp_path / "src", "team/wolf-bot"), empty_board)
+    assert stored_state(empty_board) == ([], {})
+
+
+def test_a_rename_that_fails_leaves_no_row_and_no_directory(tmp_path, empty_board, monkeypatch):
+    """The row is written in the same transaction as the rename into place, so a refused rename rolls it
+    back."""
+    rename = Path.rename
+
+    def refuse_into_agents_dir(self, target):
+        if Path(target).parent.name == "agents" and not Path(target).name.startswith("."):
+            raise OSError(36, "File name too long", str(target))
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse_into_agents_dir)
+    with pytest.raises(ValueError, match="File name too long"):
+        submit(named_package(tmp_path / "src", "team/wolf-bot"), empty_board)
+    assert stored_state(empty_board) == ([], {})
+
+
+def test_an_agents_directory_the_filesystem_refuses_leaves_the_board_unchanged(tmp_path, empty_board):
+    (empty_board.path.parent / "agents").write_text("not a directory")
+    with pytest.raises(ValueError, match="nothing was stored"):
+        submit(named_package(tmp_path / "src", "bot"), empty_board)
+    assert empty_board.agents() == []
+
+
+def test_a_package_holding_a_symbolic_link_is_refused_before_it_runs(tmp_path, empty_board):
+    """A link would copy what it points at (a private key, say) into a copy other users can read."""
+    (tmp_path / "secret").write_text("key")
+    source = named_package(tmp_path / "src", "bot")
+    (source / "key").symlink_to(tmp_path / "secret")
+    with pytest.raises(AgentPackageError, match="key is a symbolic link"):
+        submit(source, empty_board)
+    assert stored_state(empty_board) == ([], {})
+
+
+def test_a_stored_copy_cut_short_is_replaced_on_resubmission(tmp_path, empty_board):
+    source = named_package(tmp_path / "src", "bot")
+    first = submit(source, empty_board)
+    (first.stored_at / "agent.py").unlink()
+    again = submit(source, empty_board)
+    assert (again.stored_at / "agent.py").read_bytes() == (source / "agent.py").read_bytes()
+    assert len(empty_board.agents()) == 1
+    assert [p.name for p in first.stored_at.parent.iterdir()] == ["bot@0.1"]

@@ -143,10 +143,14 @@ def test_a_tournament_killed_with_sigkill_resumes_to_the_same_table_without_losi
     tmp_path, registered_test_envs
 ):
     """Matches are long enough (2,000 rounds) that the kill lands mid-run; the resumed board must hold
-    exactly the uninterrupted board's matches and give the same table."""
+    exactly the uninterrupted board's matches and give the same table. (Both boards are created with one
+    secret, so that they play the same seeds.)"""
     scenario = pennies_scenario(tmp_path, THREE_RANDOMS, games=16, rounds=2000)
     total = 3 * 16
     killed, clean = tmp_path / "killed", tmp_path / "clean"
+    secret = os.urandom(32)
+    for root in (killed, clean):
+        Board("b", root=root, secret=secret).close()
     process = run_cli_tournament(Path(scenario.source), killed)
     deadline = time.monotonic() + 120
     while len(stored_ids(killed)) < 5 and process.poll() is None and time.monotonic() < deadline:
@@ -181,15 +185,16 @@ label = "random-b"
 
 
 def test_local_pool_and_ray_give_the_same_matches_as_a_sequential_run(tmp_path):
-    """Each match depends only on its spec (seeds included), so the executor cannot change any result."""
+    """Each match depends only on its spec (seeds included), so the executor cannot change any result. (The
+    boards share one secret, so that they play the same seeds.)"""
     ray = pytest.importorskip("ray", reason="the Ray backend is the optional 'ray' extra")
     path = tmp_path / "w.toml"
     path.write_text(WEREWOLF_RANDOMS)
     scenario = load_scenario(path)
-    outcomes = []
+    outcomes, secret = [], os.urandom(32)
     try:
         for name, workers, backend in [("seq", 1, "local"), ("pool", 2, "local"), ("ray", 2, "ray")]:
-            with Board(name, root=tmp_path) as board:
+            with Board(name, root=tmp_path, secret=secret) as board:
                 assert run_tournament(scenario, board, workers=workers, backend=backend).played == 4
                 outcomes.append(sorted((r.match_id, r.participants) for r in board.results()))
     finally:
@@ -223,11 +228,12 @@ label = "random-b"
 def test_scripted_werewolf_players_rate_clearly_above_random_ones_which_are_tied(tmp_path):
     """Role-balanced round robin (mirrored seats on shared deals): with 24 games per pair, every scripted
     player's lower 95 % bound must clear every random player's upper bound, and the two random players
-    (the same policy) must have overlapping intervals."""
+    (the same policy) must have overlapping intervals. The board's secret is fixed, so the deals are: with a
+    random secret, 1 run in 12 tried missed a bound."""
     path = tmp_path / "strength.toml"
     path.write_text(STRENGTH_POOL)
     scenario = load_scenario(path)
-    with Board("strength", root=tmp_path) as board:
+    with Board("strength", root=tmp_path, secret=bytes(32)) as board:
         run_tournament(scenario, board)
         rows = {row["agent"]: row for row in scenario_table(board, board.scenarios()[0])}
     strong, weak = ("scripted-balanced", "scripted-cautious"), ("random", "random-b")
