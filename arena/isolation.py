@@ -246,6 +246,8 @@ def bwrap_command(
     argv += ["--ro-bind", "/usr", "/usr"]
     if os.path.exists("/etc/ld.so.cache"):
         argv += ["--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    # The private /tmp comes before the binds, so that an installation under /tmp stays visible in it.
+    argv += ["--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp"]
     binds = [*python_paths(), *package_roots()]
     for directory in sorted({p for path in binds for p in path.parents if p != Path("/")}):
         argv += ["--perms", "0755", "--dir", str(directory)]
@@ -262,7 +264,7 @@ def bwrap_command(
         argv += ["--ro-bind", "/sys", "/sys"]
     argv += ["--symlink", "/proc/self/fd", "/dev/fd"]
     argv += ["--perms", "1777", "--size", str(SHM_MB << 20), "--tmpfs", "/dev/shm"]
-    argv += ["--perms", "1777", "--size", str(TMP_MB << 20), "--tmpfs", "/tmp", "--chdir", "/tmp", "--"]
+    argv += ["--chdir", "/tmp", "--"]
     if running_as_root():
         uid = secrets.randbelow(UID_RANGE[1] - UID_RANGE[0]) + UID_RANGE[0]
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
