@@ -123,9 +123,9 @@ def read_manifest(directory: str | Path) -> AgentManifest:
     if not path.is_file():
         raise AgentPackageError(f"{path}: no {MANIFEST} (an agent package needs one)")
     try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise AgentPackageError(f"{path}: not valid TOML: {error}") from None
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise AgentPackageError(f"{path}: not valid TOML (UTF-8): {error}") from None
     try:
         manifest = AgentManifest.model_validate(data)
     except ValidationError as error:
@@ -139,8 +139,12 @@ def read_manifest(directory: str | Path) -> AgentManifest:
             validate_label(value, key)
         except ValueError as error:
             raise AgentPackageError(f"{path}: {error}") from None
-    if manifest.weights is not None and not (path.parent / manifest.weights).is_file():
-        raise AgentPackageError(f"{path}: field 'weights': file {manifest.weights!r} not found")
+    if manifest.weights is not None:
+        weights = (path.parent / manifest.weights).resolve()
+        if not weights.is_relative_to(path.parent.resolve()):
+            raise AgentPackageError(f"{path}: field 'weights': {manifest.weights!r} is outside the package")
+        if not weights.is_file():
+            raise AgentPackageError(f"{path}: field 'weights': file {manifest.weights!r} not found")
     return manifest
 
 

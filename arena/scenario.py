@@ -240,9 +240,9 @@ def _read(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
     try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: not valid TOML (UTF-8): {error}") from None
 
 
 def parse_scenario(data: dict[str, Any], *, source: str, base: Path) -> Scenario:
