@@ -1,6 +1,30 @@
-"""pg-arena's agents: the Agent protocol, built-in agents by name, and agent packages from directories."""
+"""pg-arena's agents: the Agent protocol, built-in agents by name, and agent packages from directories.
 
-from agents.base import Agent, AgentManifest, AgentPackageError, EnvSpaces, RandomAgent, load_agent
+The face (what the arena uses; the modules below it are private):
+
+- the protocol (:mod:`agents.base`): ``Agent``, ``EnvSpaces``, ``RandomAgent``;
+- agent packages: ``MANIFEST`` (the manifest's file name), ``AgentManifest``, ``read_manifest``,
+  ``content_hash``, ``load_agent``, ``AgentPackageError``;
+- built-in agents by name: ``make``, ``list_agents``, ``register_agent``, ``AgentRecord``,
+  ``UnknownAgentError``;
+- labels that name agents in results: ``validate_label``, ``label_problem``, ``label_directory_name`` (its
+  name on disk), ``RULES`` (what a label may hold, in words), ``BIDI_CONTROLS``.
+
+Each family's own face is its package (``agents.pg``, ``agents.baselines``, ``agents.qd``, ...).
+"""
+
+from agents.base import (
+    MANIFEST,
+    Agent,
+    AgentManifest,
+    AgentPackageError,
+    EnvSpaces,
+    RandomAgent,
+    content_hash,
+    load_agent,
+    read_manifest,
+)
+from agents.labels import BIDI_CONTROLS, RULES, label_directory_name, label_problem, validate_label
 from agents.registry import AgentRecord, UnknownAgentError, list_agents, make, register_agent
 
 register_agent(
@@ -13,6 +37,9 @@ register_agent(
 import agents.baselines  # noqa: E402, F401  (registers each domain's baselines)
 
 __all__ = [
+    "BIDI_CONTROLS",
+    "MANIFEST",
+    "RULES",
     "Agent",
     "AgentManifest",
     "AgentPackageError",
@@ -20,8 +47,13 @@ __all__ = [
     "EnvSpaces",
     "RandomAgent",
     "UnknownAgentError",
+    "content_hash",
+    "label_directory_name",
+    "label_problem",
     "list_agents",
     "load_agent",
     "make",
+    "read_manifest",
     "register_agent",
+    "validate_label",
 ]

@@ -32,7 +32,7 @@ import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.labels import validate_label
-from envs._core.spaces import mask_for_space
+from envs import mask_for_space
 
 try:
     import tomllib

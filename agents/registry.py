@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 
 from agents.base import Agent, EnvSpaces
-from envs._core.registry import unknown_message
+from envs import unknown_message
 
 
 @dataclass(frozen=True)

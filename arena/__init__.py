@@ -1,4 +1,4 @@
-"""The arena: scenarios, matches, tournaments, ratings, the local leaderboard, the CLI and benchmarks."""
+"""The arena: scenarios, matches, players and their sandbox, tournaments, ratings, leaderboards, the CLI."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -47,11 +47,11 @@ def hierarchies() -> dict[str, Hierarchy]:
                 continue
             for controller in CONTROLLERS:
                 if controller in listed:
-                    found[controller] = Hierarchy(root, True)
+                    found[controller] = Hierarchy(root=root, v2=True)
         else:
             for controller in CONTROLLERS:
                 if controller in options and controller not in found:
-                    found[controller] = Hierarchy(root, False)
+                    found[controller] = Hierarchy(root=root, v2=False)
     usable = {c: h for c, h in found.items() if _prepare_parent(c, h)}
     for hierarchy in set(usable.values()):
         _remove_orphans(hierarchy.root / PARENT)

@@ -10,10 +10,10 @@ import gymnasium as gym
 import numpy as np
 
 import envs
-from agents.base import Agent
+from agents import Agent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EpisodeResult:
     seed: int
     episode_return: float
@@ -48,7 +48,13 @@ def play_episodes(
             observation, reward, terminated, truncated, info = env.step(action)
             total += float(reward)
             length += 1
-        result = EpisodeResult(seed + k, total, length, bool(terminated), bool(truncated))
+        result = EpisodeResult(
+            seed=seed + k,
+            episode_return=total,
+            length=length,
+            terminated=bool(terminated),
+            truncated=bool(truncated),
+        )
         results.append(result)
         if on_episode is not None:
             on_episode(result, info)

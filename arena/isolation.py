@@ -73,7 +73,7 @@ NAMESPACE_FLAGS = (  # clone(2) flags that would make a new namespace
 PR_SET_DUMPABLE = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Layer:
     """One protection layer: its name, whether it is active on this machine, and how (or why not)."""
 
@@ -102,36 +102,51 @@ def layers() -> tuple[Layer, ...]:
     found = cgroups.hierarchies() if linux else {}
     missing_controllers = [c for c in cgroups.CONTROLLERS if c not in found]
     if bwrap is None:
-        namespaces = Layer("namespaces", False, "bubblewrap not found (apt install bubblewrap)")
+        namespaces = Layer(
+            name="namespaces", active=False, detail="bubblewrap not found (apt install bubblewrap)"
+        )
     else:
         works, why = _probe_bwrap(program)
-        namespaces = Layer(
-            "namespaces",
-            works,
-            f"{'' if running_as_root() else 'user, '}PID, mount, network, IPC, UTS and cgroup namespaces "
-            "(bubblewrap)"
-            if works
-            else why,
-        )
+        kinds = f"{'' if running_as_root() else 'user, '}PID, mount, network, IPC, UTS and cgroup namespaces"
+        namespaces = Layer(name="namespaces", active=works, detail=f"{kinds} (bubblewrap)" if works else why)
     if running_as_root():
-        uid = Layer("uid", bool(shutil.which("setpriv")), "a fresh unprivileged host uid per agent (setpriv)")
+        uid = Layer(
+            name="uid",
+            active=bool(shutil.which("setpriv")),
+            detail="a fresh unprivileged host uid per agent (setpriv)",
+        )
     else:
-        uid = Layer("uid", namespaces.active, "the arena's own uid inside a user namespace (not root)")
+        uid = Layer(
+            name="uid",
+            active=namespaces.active,
+            detail="the arena's own uid inside a user namespace (not root)",
+        )
+    controllers = ", ".join(f"{c}: cgroup v{2 if h.v2 else 1}" for c, h in sorted(found.items()))
     return (
         namespaces,
         uid,
-        Layer("seccomp", program is not None, "syscall filter (libseccomp)" if program else seccomp_error),
         Layer(
-            "cgroups",
-            not missing_controllers,
-            ", ".join(f"{c}: cgroup v{2 if h.v2 else 1}" for c, h in sorted(found.items()))
+            name="seccomp",
+            active=program is not None,
+            detail="syscall filter (libseccomp)" if program else seccomp_error,
+        ),
+        Layer(
+            name="cgroups",
+            active=not missing_controllers,
+            detail=controllers
             if not missing_controllers
-            else f"no writable cgroup for {', '.join(missing_controllers)}",
+            else f"no writable cgroup for {missing_controllers}",
         ),
         Layer(
-            "rlimits", hasattr(os, "fork"), "address space, processes, file size, CPU time, open files, core"
+            name="rlimits",
+            active=hasattr(os, "fork"),
+            detail="address space, processes, file size, CPU time, open files, core",
         ),
-        Layer("arena not dumpable", linux, "PR_SET_DUMPABLE=0 on the arena" if linux else "needs Linux"),
+        Layer(
+            name="arena not dumpable",
+            active=linux,
+            detail="PR_SET_DUMPABLE=0 on the arena" if linux else "needs Linux",
+        ),
     )
 
 
@@ -182,7 +197,7 @@ def seccomp_program() -> bytes:
         return handle.read()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Launch:
     """How to start one sandboxed worker: its argv, the fds it inherits and the fd bwrap reports on."""
 
@@ -270,7 +285,9 @@ def bwrap_command(
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
         argv += ["--bounding-set=-all", "--no-new-privs", "--"]
     argv += [sys.executable, "-m", "arena.sandbox_worker", *worker_args]
-    return Launch(argv, (program, info_write), info_read, (program, info_write))
+    return Launch(
+        argv=argv, pass_fds=(program, info_write), info_fd=info_read, close_after_spawn=(program, info_write)
+    )
 
 
 def _probe_bwrap(program: bytes | None) -> tuple[bool, str]:

@@ -271,14 +271,33 @@ class Board:
             f"FROM matches m JOIN participants p USING (match_id) {where} ORDER BY m.position, p.rowid",
             args,
         )
-        grouped: dict[str, tuple[tuple, list[Participant]]] = {}
+        matches: dict[str, dict] = {}  # match id -> its MatchResult's fields, the participants in a list
         for match_id, scenario, env_id, seed, duration, extra, *participant in rows:
             agent, seat, team, rank, score, status, reason = participant
-            _, seats = grouped.setdefault(match_id, ((scenario, env_id, seed, duration, extra), []))
-            seats.append(Participant(agent, seat, team, rank, score, Status(status), reason))
+            if match_id not in matches:
+                matches[match_id] = dict(
+                    match_id=match_id,
+                    scenario=scenario,
+                    env_id=env_id,
+                    seed=seed,
+                    duration_s=duration,
+                    extra=json.loads(extra),
+                    participants=[],
+                )
+            matches[match_id]["participants"].append(
+                Participant(
+                    agent=agent,
+                    seat=seat,
+                    team=team,
+                    rank=rank,
+                    score=score,
+                    status=Status(status),
+                    reason=reason,
+                )
+            )
         return [
-            MatchResult(match_id, scenario, env_id, seed, tuple(seats), duration, json.loads(extra))
-            for match_id, ((scenario, env_id, seed, duration, extra), seats) in grouped.items()
+            MatchResult(**{**fields, "participants": tuple(fields["participants"])})
+            for fields in matches.values()
         ]
 
 
@@ -293,7 +312,8 @@ def scenario_table(board: Board, scenario: dict) -> list[dict]:
     normalised scores per env and overall; a forfeited episode scores the worst return any agent had on that
     env and seed, so failing early never pays.
     """
-    from arena.ratings import bradley_terry, suite_scores
+    from arena.ratings import bradley_terry
+    from arena.suite_scores import suite_scores
 
     # A canonical order (by match id), so that resumed and uninterrupted runs give identical tables.
     results = sorted(board.results(scenario["hash"]), key=lambda r: r.match_id)

@@ -1,7 +1,7 @@
 """Play one match: a multi-agent game (PettingZoo AEC) or one episode of a task suite.
 
 A :class:`MatchSpec` holds everything a worker needs (it pickles, for process pools and Ray). Agents play
-through :func:`arena.sandbox.start_player`: built-ins in-process, agent packages in a sandboxed process.
+through :func:`arena.launch.start_player`: built-ins in-process, agent packages in a sandboxed process.
 
 What an agent learns. Its observations; the public part of every ``info`` (``envs.public_info`` without the
 env's ``envs.privileged_info_keys``; only a trusted in-process built-in whose player has
@@ -29,9 +29,10 @@ from typing import Any
 import gymnasium as gym
 
 import envs
-from agents.base import EnvSpaces
+from agents import EnvSpaces
+from arena.launch import start_player
+from arena.players import AgentFailure, AgentRef, Limits, Player
 from arena.results import MatchResult, Participant, Status
-from arena.sandbox import AgentFailure, AgentRef, Limits, Player, start_player
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +101,11 @@ def _play_episode(spec: MatchSpec) -> list[Participant]:
             player.close()
         env.close()
     status, reason = (failure.status, failure.reason) if failure else (Status.OK, "")
-    return [Participant(ref.label, seat, ref.label, 0, total, status, reason)]
+    return [
+        Participant(
+            agent=ref.label, seat=seat, team=ref.label, rank=0, score=total, status=status, reason=reason
+        )
+    ]
 
 
 def _play_game(spec: MatchSpec) -> list[Participant]:
@@ -111,24 +116,28 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
     totals = {seat: 0.0 for seat, _ in seating}
     teams = {seat: str(known_teams[seat] or seat) for seat, _ in seating}
     players: dict[str, Player] = {}
-    offender: tuple[str, AgentFailure] | None = None
+    offender: str | None = None  # the seat whose agent failed, if any
+    failure: AgentFailure | None = None  # and how it failed
     try:
         # Start every seat's player first: sandboxed ones then build their agents in parallel.
         for seat, ref in seating:
             spaces = EnvSpaces(
-                env.observation_space(seat), env.action_space(seat), spec.env_id, spec.env_kwargs
+                observation_space=env.observation_space(seat),
+                action_space=env.action_space(seat),
+                env_id=spec.env_id,
+                env_kwargs=spec.env_kwargs,
             )
             try:
                 players[seat] = start_player(ref, spaces, spec.limits)
             except AgentFailure as error:
-                offender = (seat, error)
+                offender, failure = seat, error
                 break
         shown = {seat: envs.agent_view(env, player) for seat, player in players.items()}
         for seat, _ in seating if offender is None else ():
             try:
                 players[seat].reset(seed=_seed_of(spec, seat))
             except AgentFailure as error:
-                offender = (seat, error)
+                offender, failure = seat, error
                 break
         for seat in env.agent_iter() if offender is None else ():
             observation, reward, terminated, truncated, info = env.last()
@@ -139,7 +148,7 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
                 try:
                     action = players[seat].act(observation, shown[seat](info))
                 except AgentFailure as error:
-                    offender = (seat, error)
+                    offender, failure = seat, error
                     break
             env.step(action)
     finally:
@@ -147,7 +156,7 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             player.close()
         env.close()
     labels = {seat: ref.label for seat, ref in seating}
-    ranks = _forfeit_ranks(labels, labels[offender[0]]) if offender else _team_ranks(totals, teams)
+    ranks = _forfeit_ranks(labels, labels[offender]) if offender is not None else _team_ranks(totals, teams)
     return [
         Participant(
             agent=labels[seat],
@@ -155,8 +164,8 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             team=teams[seat],
             rank=ranks[seat],
             score=totals[seat],
-            status=offender[1].status if offender and offender[0] == seat else Status.OK,
-            reason=offender[1].reason if offender and offender[0] == seat else "",
+            status=failure.status if seat == offender else Status.OK,
+            reason=failure.reason if seat == offender else "",
         )
         for seat, _ in seating
     ]

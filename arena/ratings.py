@@ -9,8 +9,7 @@ are always recomputed from the whole stored log and never depend on how a tourna
   Intervals come from resampling whole matches (pairs inside one match are correlated) and refitting.
 - :func:`openskill_ratings` runs OpenSkill's Plackett–Luce model over the log in order, with the same virtual
   side player added to every team.
-- :func:`suite_scores` normalises task-suite returns between a low and a high reference agent, per env and
-  overall, with bootstrap intervals over episodes.
+Task-suite scores are in :mod:`arena.suite_scores`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 from openskill.models import PlackettLuce
@@ -28,10 +28,9 @@ from arena.results import MatchResult, Status
 ELO_PER_NAT = 400.0 / math.log(10.0)  # Elo points per unit of log-odds
 ELO_ANCHOR = 1000.0  # mean rating of the agents with informative games
 RIDGE = 1e-3  # L2 penalty on log-strengths: pins the free offsets; one game carries information ~0.25
-OVERALL = "overall"  # env_id of the suite row that averages over envs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RatingRow:
     """One agent's line of the leaderboard.
 
@@ -55,7 +54,7 @@ class RatingRow:
     sigma: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PairwiseOutcomes:
     """Every informative pair of seats in a log, as index arrays (one entry per pair).
 
@@ -76,7 +75,18 @@ class PairwiseOutcomes:
     score: np.ndarray
 
 
-def _check_log(results: Sequence[MatchResult]) -> list[MatchResult]:
+class _Pair(NamedTuple):
+    """One informative pair of seats: agent and side indices of each seat, and the first seat's points."""
+
+    match: int
+    first: int
+    second: int
+    first_side: int
+    second_side: int
+    score: float
+
+
+def check_log(results: Sequence[MatchResult]) -> list[MatchResult]:
     """Validate a match log and return it sorted by match id; ValueError names the offending field."""
     seen: set[str] = set()
     for result in results:
@@ -116,12 +126,12 @@ def pairwise_outcomes(results: Sequence[MatchResult]) -> PairwiseOutcomes:
     Pairs of the same agent on the same side carry no information and are left out; the same agent on two
     sides (self-play) stays in, since it informs the side strengths.
     """
-    log = _check_log(results)
+    log = check_log(results)
     agents = tuple(sorted({p.agent for r in log for p in r.participants}))
     sides = tuple(sorted({p.team for r in log for p in r.participants}))
     agent_index = {a: i for i, a in enumerate(agents)}
     side_index = {s: i for i, s in enumerate(sides)}
-    rows: list[tuple[int, int, int, int, int, float]] = []
+    pairs: list[_Pair] = []
     for m, result in enumerate(log):
         seats = result.participants
         for a, pa in enumerate(seats):
@@ -130,29 +140,30 @@ def pairwise_outcomes(results: Sequence[MatchResult]) -> PairwiseOutcomes:
                     continue
                 if pa.agent == pb.agent and pa.team == pb.team:
                     continue
-                score = 1.0 if pa.rank < pb.rank else 0.5 if pa.rank == pb.rank else 0.0
-                rows.append(
-                    (
-                        m,
-                        agent_index[pa.agent],
-                        agent_index[pb.agent],
-                        side_index[pa.team],
-                        side_index[pb.team],
-                        score,
+                pairs.append(
+                    _Pair(
+                        match=m,
+                        first=agent_index[pa.agent],
+                        second=agent_index[pb.agent],
+                        first_side=side_index[pa.team],
+                        second_side=side_index[pb.team],
+                        score=1.0 if pa.rank < pb.rank else 0.5 if pa.rank == pb.rank else 0.0,
                     )
                 )
-    table = np.array(rows, dtype=float).reshape(-1, 6)
-    ints = table[:, :5].astype(np.int64)
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.array([getattr(pair, name) for pair in pairs], dtype=dtype)
+
     return PairwiseOutcomes(
         agents=agents,
         sides=sides,
         match_ids=tuple(r.match_id for r in log),
-        match=ints[:, 0],
-        first=ints[:, 1],
-        second=ints[:, 2],
-        first_side=ints[:, 3],
-        second_side=ints[:, 4],
-        score=table[:, 5],
+        match=column("match", np.int64),
+        first=column("first", np.int64),
+        second=column("second", np.int64),
+        first_side=column("first_side", np.int64),
+        second_side=column("second_side", np.int64),
+        score=column("score", float),
     )
 
 
@@ -265,27 +276,45 @@ def fit_bradley_terry(outcomes: PairwiseOutcomes) -> tuple[dict[str, float], dic
     )
 
 
-def _match_records(log: list[MatchResult]) -> dict[str, list[int]]:
-    """Per agent: [games, wins, draws, losses, forfeits]."""
-    records: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+@dataclass
+class _Record:
+    """An agent's match counts, as in :class:`RatingRow`."""
+
+    games: int = 0
+    wins: int = 0
+    draws: int = 0
+    losses: int = 0
+    forfeits: int = 0
+
+
+def _match_records(log: list[MatchResult]) -> dict[str, _Record]:
+    """Per agent: games, wins, draws, losses and forfeits."""
+    records: dict[str, _Record] = defaultdict(_Record)
     for result in log:
         by_agent: dict[str, list] = defaultdict(list)
         for p in result.participants:
             by_agent[p.agent].append(p)
         for agent, seats in by_agent.items():
             record = records[agent]
-            record[0] += 1
-            record[4] += any(p.status is not Status.OK for p in seats)
+            record.games += 1
+            record.forfeits += any(p.status is not Status.OK for p in seats)
             my_teams = {p.team for p in seats}
             rivals = [p.rank for p in result.participants if p.team not in my_teams]
             if not rivals:  # alone, or on every team: no opponent to win or lose against
                 continue
             mine, best_rival = min(p.rank for p in seats), min(rivals)
-            record[1 if mine < best_rival else 2 if mine == best_rival else 3] += 1
+            if mine < best_rival:
+                record.wins += 1
+            elif mine == best_rival:
+                record.draws += 1
+            else:
+                record.losses += 1
     return records
 
 
-def _interval(lows: np.ndarray, highs: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+def percentile_interval(
+    lows: np.ndarray, highs: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval along axis 0: the low end from ``lows``, the high end from ``highs`` (replicates
     that may hold -inf / +inf; order statistics, no interpolation, so infinities stay exact)."""
     alpha = (1.0 - confidence) / 2.0
@@ -294,7 +323,7 @@ def _interval(lows: np.ndarray, highs: np.ndarray, confidence: float) -> tuple[n
     return low, high
 
 
-def _check_bootstrap(bootstrap: int, confidence: float) -> None:
+def check_bootstrap(bootstrap: int, confidence: float) -> None:
     if not isinstance(bootstrap, int) or bootstrap < 1:
         raise ValueError(f"bootstrap: {bootstrap!r}; must be an integer >= 1")
     if not 0.0 < confidence < 1.0:
@@ -312,7 +341,7 @@ def bradley_terry(
     +inf for the high end), so an agent seen in very few matches gets an honest, possibly infinite, interval.
     Deterministic for a ``seed``.
     """
-    _check_bootstrap(bootstrap, confidence)
+    check_bootstrap(bootstrap, confidence)
     if not results:
         return []
     outcomes = pairwise_outcomes(results)
@@ -332,19 +361,48 @@ def bradley_terry(
         replicate, present = elo(counts.astype(float))
         lows[b] = np.where(present, replicate, -np.inf)
         highs[b] = np.where(present, replicate, np.inf)
-    low, high = _interval(lows, highs, confidence)
+    low, high = percentile_interval(lows, highs, confidence)
     rating = np.where(informed, rating, ELO_ANCHOR)
 
     skill = openskill_ratings(log)
     records = _match_records(log)
     rows = [
-        RatingRow(agent, float(rating[i]), float(low[i]), float(high[i]), *records[agent], *skill[agent])
+        RatingRow(
+            agent=agent,
+            rating=float(rating[i]),
+            low=float(low[i]),
+            high=float(high[i]),
+            **asdict(records[agent]),
+            mu=skill[agent].mu,
+            sigma=skill[agent].sigma,
+        )
         for i, agent in enumerate(outcomes.agents)
     ]
     return sorted(rows, key=lambda row: (-row.rating, -row.low, row.agent))
 
 
-def openskill_ratings(results: Sequence[MatchResult]) -> dict[str, tuple[float, float]]:
+class Skill(NamedTuple):
+    """An OpenSkill rating: mean and standard deviation of the skill (OpenSkill's units)."""
+
+    mu: float
+    sigma: float
+
+
+class _Player(NamedTuple):
+    """Who is rated: an agent (``kind == "agent"``) or a team name's virtual side player (``"side"``)."""
+
+    kind: str
+    name: str
+
+
+class _Group(NamedTuple):
+    """The seats of one team that share a rank in one match."""
+
+    rank: int
+    team: str
+
+
+def openskill_ratings(results: Sequence[MatchResult]) -> dict[str, Skill]:
     """OpenSkill Plackett–Luce (mu, sigma) per agent, processing the matches in the order given.
 
     Each match's teams are its team names, split by rank where a member forfeited; each team name also has a
@@ -352,128 +410,36 @@ def openskill_ratings(results: Sequence[MatchResult]) -> dict[str, tuple[float, 
     advantage of a side (larger team, first move). An agent seated in several groups of one match (self-play)
     takes the mean of its updated ratings. Side players are not returned.
     """
-    _check_log(results)
+    check_log(results)
     model = PlackettLuce()
-    ratings: dict[tuple[str, str], object] = {}
+    ratings: dict[_Player, object] = {}
 
-    def current(key: tuple[str, str]):
-        if key not in ratings:
-            ratings[key] = model.rating(name=key[1])
-        return ratings[key]
+    def current(player: _Player):
+        if player not in ratings:
+            ratings[player] = model.rating(name=player.name)
+        return ratings[player]
 
     for result in results:
-        groups: dict[tuple[int, str], list[tuple[str, str]]] = defaultdict(list)
+        groups: dict[_Group, list[_Player]] = defaultdict(list)
         for p in result.participants:
-            if ("agent", p.agent) not in groups[p.rank, p.team]:
-                groups[p.rank, p.team].append(("agent", p.agent))
+            agent, group = _Player(kind="agent", name=p.agent), _Group(rank=p.rank, team=p.team)
+            if agent not in groups[group]:
+                groups[group].append(agent)
         for team in {p.team for p in result.participants}:
-            best = min(rank for rank, name in groups if name == team)
-            groups[best, team].append(("side", team))
+            best = min(group.rank for group in groups if group.team == team)
+            groups[_Group(rank=best, team=team)].append(_Player(kind="side", name=team))
         order = sorted(groups)
-        teams = [[current(key) for key in groups[group]] for group in order]
-        updated = model.rate(teams, ranks=[rank for rank, _ in order])
-        new: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+        teams = [[current(player) for player in groups[group]] for group in order]
+        updated = model.rate(teams, ranks=[group.rank for group in order])
+        new: dict[_Player, list[tuple[float, float]]] = defaultdict(list)
         for group, team in zip(order, updated, strict=True):
-            for key, rating in zip(groups[group], team, strict=True):
-                new[key].append((rating.mu, rating.sigma))
-        for key, values in new.items():
+            for player, rating in zip(groups[group], team, strict=True):
+                new[player].append((rating.mu, rating.sigma))
+        for player, values in new.items():
             mu, sigma = np.mean(values, axis=0)
-            ratings[key] = model.rating(mu=float(mu), sigma=float(sigma), name=key[1])
-    return {name: (r.mu, r.sigma) for (kind, name), r in ratings.items() if kind == "agent"}
-
-
-@dataclass(frozen=True)
-class SuiteRow:
-    """An agent's normalised score on one env of a task suite (``env_id == "overall"``: mean over envs).
-
-    ``score`` is 0 at the low reference's mean return and 1 at the high reference's; ``[low, high]`` is its
-    bootstrap interval. ``mean_return`` is in the env's units (NaN for the overall row, since returns of
-    different envs do not add up); ``episodes`` counts the agent's episodes (all envs for the overall row).
-    """
-
-    agent: str
-    env_id: str
-    score: float
-    low: float
-    high: float
-    mean_return: float
-    episodes: int
-
-
-def suite_scores(
-    results: Sequence[MatchResult],
-    *,
-    low_ref: str,
-    high_ref: str,
-    bootstrap: int = 1000,
-    seed: int = 0,
-    confidence: float = 0.95,
-) -> list[SuiteRow]:
-    """Reference-normalised task-suite scores per env and overall, with bootstrap intervals.
-
-    Each result is one episode with one participant whose score is the episode return. Per env, an agent's
-    normalised score is (its mean return - low_ref's) / (high_ref's - low_ref's); ``overall`` is the mean over
-    the suite's envs, reported only for agents that played every env. A bootstrap replicate resamples each
-    agent's episodes on each env (the references' too, and the same draw normalises everybody, so the
-    references score exactly 0 and 1 in every replicate). Rows come per env (sorted, ``overall`` last), best
-    first. Deterministic for a ``seed`` and independent of the order of ``results``.
-    """
-    _check_bootstrap(bootstrap, confidence)
-    if low_ref == high_ref:
-        raise ValueError(f"high_ref: {high_ref!r} is also low_ref; the two references must differ")
-    returns: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for result in sorted(_check_log(results), key=lambda r: (r.env_id, r.seed, r.match_id)):
-        if len(result.participants) != 1:
-            raise ValueError(
-                f"participants: suite episode {result.match_id!r} has {len(result.participants)}; "
-                "must be exactly 1"
-            )
-        if result.env_id == OVERALL:
-            raise ValueError(f"env_id: {OVERALL!r} is reserved for the mean over envs")
-        (p,) = result.participants
-        returns[result.env_id][p.agent].append(p.score)
-
-    rng = np.random.default_rng(seed)
-    scores: dict[str, dict[str, tuple[float, np.ndarray]]] = {}  # env -> agent -> (score, replicates)
-    rows: list[SuiteRow] = []
-    for env_id in sorted(returns):
-        by_agent = returns[env_id]
-        for field, ref in (("low_ref", low_ref), ("high_ref", high_ref)):
-            if ref not in by_agent:
-                raise ValueError(
-                    f"{field}: {ref!r} has no episode on {env_id!r}; every env needs both references"
-                )
-        means = {agent: float(np.mean(r)) for agent, r in by_agent.items()}
-        if means[high_ref] == means[low_ref]:
-            raise ValueError(
-                f"high_ref: {high_ref!r} has the same mean return as low_ref {low_ref!r} on {env_id!r} "
-                f"({means[high_ref]}); the normalisation needs them to differ"
-            )
-        replicates = {}
-        for agent in sorted(by_agent):
-            episodes = np.asarray(by_agent[agent])
-            draws = rng.integers(0, len(episodes), (bootstrap, len(episodes)))
-            replicates[agent] = episodes[draws].mean(axis=1)
-        span = means[high_ref] - means[low_ref]
-        replicate_span = replicates[high_ref] - replicates[low_ref]
-        scores[env_id] = {}
-        for agent in sorted(by_agent):
-            score = (means[agent] - means[low_ref]) / span
-            with np.errstate(divide="ignore", invalid="ignore"):
-                normalised = (replicates[agent] - replicates[low_ref]) / replicate_span
-            scores[env_id][agent] = (score, normalised)
-            low, high = np.nanquantile(normalised, [(1 - confidence) / 2, (1 + confidence) / 2])
-            rows.append(
-                SuiteRow(agent, env_id, score, float(low), float(high), means[agent], len(by_agent[agent]))
-            )
-
-    env_ids = sorted(scores)
-    everywhere = set.intersection(*(set(scores[e]) for e in env_ids)) if env_ids else set()
-    for agent in sorted(everywhere):
-        score = float(np.mean([scores[e][agent][0] for e in env_ids]))
-        normalised = np.mean([scores[e][agent][1] for e in env_ids], axis=0)
-        low, high = np.nanquantile(normalised, [(1 - confidence) / 2, (1 + confidence) / 2])
-        episodes = sum(len(returns[e][agent]) for e in env_ids)
-        rows.append(SuiteRow(agent, OVERALL, score, float(low), float(high), math.nan, episodes))
-    order = {env_id: i for i, env_id in enumerate([*env_ids, OVERALL])}
-    return sorted(rows, key=lambda row: (order[row.env_id], -row.score, row.agent))
+            ratings[player] = model.rating(mu=float(mu), sigma=float(sigma), name=player.name)
+    return {
+        player.name: Skill(mu=rating.mu, sigma=rating.sigma)
+        for player, rating in ratings.items()
+        if player.kind == "agent"
+    }

@@ -20,9 +20,9 @@ class Status(str, Enum):
     INVALID = "INVALID"  # returned an action outside the action space (or its mask)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Participant:
-    """One seat of one match.
+    """One seat of one match (built with keyword arguments only).
 
     ``team`` groups seats that win or lose together (each seat is its own team in a free-for-all or a
     two-player game; "wolves"/"village" in Werewolf). ``rank`` is 0 for the best team, ties share a rank.
@@ -38,9 +38,10 @@ class Participant:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MatchResult:
-    """A finished match (multi-agent game) or episode (task suite): its id, the participants and timings.
+    """A finished match (multi-agent game) or episode (task suite): its id, the participants and timings
+    (built with keyword arguments only).
 
     ``env_id`` is the game's id, or a suite entry's task name (its env id unless the suite names it).
     """

@@ -49,9 +49,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 import agents
 import envs
-from agents.base import AgentPackageError, content_hash, read_manifest
-from agents.labels import RULES, label_problem, validate_label
-from envs._core.registry import unknown_message
+from agents import RULES, AgentPackageError, content_hash, label_problem, read_manifest, validate_label
+from envs import unknown_message
 
 try:
     import tomllib
@@ -138,7 +137,7 @@ class Header(_Strict):
 
 
 class Sandbox(_Strict):
-    """What each agent package may use in one match (see :class:`arena.sandbox.Limits`); not part of the
+    """What each agent package may use in one match (see :class:`arena.players.Limits`); not part of the
     scenario's hash, so tightening a limit keeps the matches already played."""
 
     memory_mb: int = Field(default=4096, ge=256, le=1_048_576)

@@ -22,11 +22,18 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agents.base import MANIFEST, AgentPackageError, content_hash, read_manifest
-from agents.labels import label_directory_name, validate_label
+from agents import (
+    MANIFEST,
+    AgentPackageError,
+    content_hash,
+    label_directory_name,
+    read_manifest,
+    validate_label,
+)
 from arena import isolation
+from arena.launch import probe_agent
 from arena.leaderboard import Board
-from arena.sandbox import Limits, probe_agent
+from arena.players import Limits
 from arena.scenario import Scenario, parse_scenario
 
 

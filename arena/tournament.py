@@ -31,8 +31,8 @@ import envs
 from arena import isolation, versions
 from arena.leaderboard import Board
 from arena.match import MatchSpec, match_id, play
+from arena.players import AgentRef, Limits
 from arena.results import MatchResult, Status
-from arena.sandbox import AgentRef, Limits
 from arena.scenario import Scenario, task_labels
 from arena.seeding import agent_seed, env_seed
 from arena.versions import MatchVersions
@@ -40,7 +40,7 @@ from arena.versions import MatchVersions
 BACKENDS = ("local", "ray")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TournamentSummary:
     scheduled: int
     already_stored: int  # reused as they were (played by the current versions)

@@ -7,7 +7,6 @@ package through the Agent protocol.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -36,14 +35,14 @@ def train(
     """Train ``algo`` (ppo, a2c, reinforce) on ``env_id`` for ``steps`` env steps; return ``out``.
 
     Hyperparameters are the algorithm's paper defaults, then the tuned preset for ``env_id`` if any
-    (:mod:`agents.pg.presets`), then ``hyperparameters``.
+    (:func:`agents.pg.config_for`), then ``hyperparameters``.
     """
     if algo not in ALGORITHMS:
         raise ValueError(f"algo={algo!r} is not one of {', '.join(ALGORITHMS)}")
-    from agents.pg.presets import config_for
+    from agents import pg
 
-    module = importlib.import_module(f"agents.pg.{algo}")
-    config = config_for(algo, env_id, **hyperparameters)
+    module = getattr(pg, algo)  # the learner's module: pg.ppo, pg.a2c or pg.reinforce
+    config = pg.config_for(algo, env_id, **hyperparameters)
     module.learn(
         env_id,
         total_steps=steps,
@@ -70,14 +69,14 @@ def evaluate(
     trust_agents: bool = False,
 ) -> dict[str, Any]:
     """Play ``episodes`` episodes of ``env_id`` (seeds ``seed``, ``seed + 1``, ...) with the agent package,
-    in the sandbox as in a tournament (:func:`arena.sandbox.package_player`).
+    in the sandbox as in a tournament (:func:`arena.launch.package_player`).
 
     The env is made with ``env_kwargs``, or else with those the agent was trained with when it was trained
     on ``env_id``. ``deterministic`` overrides the package's own setting (for agents whose factory takes
     it, as ours and the SB3 adapter's do). Returns :func:`arena.episodes.summarize`'s statistics.
     """
     import envs  # noqa: F401  (registers our ids)
-    from arena.sandbox import package_player
+    from arena.launch import package_player
 
     if env_kwargs is None:
         env_kwargs = _trained_env_kwargs(Path(agent_dir), env_id)

@@ -9,8 +9,22 @@ Every env class declares the ``info`` keys an agent must never see (``privileged
 
 Each family registers its ids in its own ``__init__`` with string entry points, so importing ``envs`` stays
 cheap: an env's module is imported when the env is made.
+
+The face (what agents and the arena use; ``envs._core`` and the families' modules are private):
+
+- the registry: ``list_envs``, ``get_record``, ``EnvRecord``, ``make_multi``, ``register_single``,
+  ``register_multi``, ``unregister``, ``UnknownEnvError`` and ``unknown_message`` (its "did you mean" text);
+- the privacy contract: ``privileged_info_keys``, ``public_info``, ``agent_view``,
+  ``UndeclaredPrivateInfoError``;
+- space helpers: ``mask_for_space`` (an ``info["action_mask"]`` in the form ``space.sample(mask=...)`` takes)
+  and ``resolve_device`` (``"auto"`` -> CUDA when present; loads torch on first use).
+
+Each family's own face is its package (``envs.inventory``, ``envs.qd``, ...).
 """
 
+from typing import TYPE_CHECKING
+
+from envs._core import lazy_exports
 from envs._core.privacy import UndeclaredPrivateInfoError, agent_view, privileged_info_keys, public_info
 from envs._core.registry import (
     EnvRecord,
@@ -20,8 +34,15 @@ from envs._core.registry import (
     make_multi,
     register_multi,
     register_single,
+    unknown_message,
     unregister,
 )
+from envs._core.spaces import mask_for_space
+
+if TYPE_CHECKING:
+    from envs._core.torch_vector import resolve_device
+
+__getattr__ = lazy_exports(__name__, {"resolve_device": "_core.torch_vector"})
 
 __all__ = [
     "EnvRecord",
@@ -31,10 +52,13 @@ __all__ = [
     "get_record",
     "list_envs",
     "make_multi",
+    "mask_for_space",
     "privileged_info_keys",
     "public_info",
     "register_multi",
     "register_single",
+    "resolve_device",
+    "unknown_message",
     "unregister",
 ]
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,6 +30,8 @@ def test_ci_runs_the_readme_set_up_and_test_commands_in_a_fresh_venv():
     assert lines.index(setup) < lines.index(tests)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_readme_main_job_runs_and_prints_the_ranked_table(tmp_path):
     command = readme_command("Main job").split()
     executable = shutil.which(command[0], path=str(Path(sys.executable).parent))

@@ -1,8 +1,18 @@
-"""Each domain's classical agents, registered by name with ``agents.make``."""
+"""Each domain's classical agents, registered by name with ``agents.make``.
 
+The face (what other agent families build on):
+
+- werewolf: ``ScriptedWerewolfPlayer`` and its ``STYLES`` (by name);
+- iot: ``Scheduler`` (the heuristics' base class), ``Pheromone`` (the ant colony's trail on task kind x
+  node), ``completion_s`` (each node's estimated completion time of the offered task, from ``info``) and
+  ``TASK_KINDS``.
+"""
+
+from agents.baselines.iot import TASK_KINDS, Pheromone, Scheduler, completion_s
+from agents.baselines.werewolf import STYLES, ScriptedWerewolfPlayer
 from agents.registry import register_agent
 
-__all__ = ["register_agent"]
+__all__ = ["STYLES", "TASK_KINDS", "Pheromone", "Scheduler", "ScriptedWerewolfPlayer", "completion_s"]
 
 register_agent(
     "motor/pi",
@@ -105,7 +115,7 @@ register_agent(
 
 register_agent(
     "werewolf/lspo",
-    "agents.werewolf.lspo:lspo",
+    "agents.werewolf.policy:lspo",
     domain="werewolf",
     summary="Latent-strategy player: k-means speech strategies, a PPO policy over them and votes (LSPO).",
 )

@@ -27,9 +27,9 @@ import torch
 
 from agents.base import EnvSpaces
 from agents.inventory.policies import GNNPolicy, MLPPolicy
-from agents.pg.trainer import torch_threads
-from envs._core.torch_vector import resolve_device
-from envs.inventory.simulator import InventorySimulator, State, make_simulator
+from agents.pg import torch_threads
+from envs import resolve_device
+from envs.inventory import InventorySimulator, State, make_simulator
 
 
 @dataclass

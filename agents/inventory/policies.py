@@ -9,7 +9,8 @@ its stock, differentiably (see :mod:`envs.inventory.simulator`).
 * :class:`GNNPolicy`: message passing over the supply graph with torch-geometric (edge updates from their
   end nodes, node updates from the means of their incoming and outgoing edges, a few rounds), one output
   per edge from the edge's final embedding, on the features of :mod:`envs.inventory.graph` (stock in
-  periods of the demand each node serves). Its weights are shared by all nodes and edges, so it has the
+  periods of the demand each node serves); a batch of scenarios is one ``torch_geometric.data.Batch`` of
+  their graphs, built once per batch size. Its weights are shared by all nodes and edges, so it has the
   same parameters for 3 stores or 20, which is what makes it data-efficient. Its readout starts at one
   period's demand on every edge. With sums instead of means, stock features in units of the mean store
   demand and a unit-gain readout, a warehouse of 10 stores started by ordering 11 periods of demand, hit
@@ -23,11 +24,11 @@ import math
 import torch
 from torch import nn
 from torch.nn import functional
+from torch_geometric.data import Batch
 from torch_geometric.nn import MessagePassing
 
 from agents.nets import mlp
-from envs.inventory.graph import GraphStructure, graph_structure, node_features
-from envs.inventory.simulator import InventorySimulator, State
+from envs.inventory import GraphStructure, InventorySimulator, State, graph_structure, node_features
 
 _ONE_PERIOD = math.log(math.e - 1.0)  # softplus of this is 1: a fresh policy orders one period's demand
 
@@ -106,20 +107,19 @@ class GNNPolicy(nn.Module):
         self.layers = nn.ModuleList(_EdgeNodeLayer(width, generator) for _ in range(rounds))
         self.readout = mlp(width, 1, (width,), activation="elu", out_gain=0.01, generator=generator)
         torch.nn.init.constant_(self.readout[-1].bias, _ONE_PERIOD)
-        self._batched: dict[tuple[int, torch.device], torch.Tensor] = {}
+        self._graphs: dict[tuple[int, torch.device], Batch] = {}
 
     def forward(self, simulator: InventorySimulator, state: State) -> torch.Tensor:
         structure = GraphStructure(self._static, self._served, self._edge_index, self._edge_attr)
         x = node_features(structure, State(*(s.to(torch.float32) for s in state)))
-        edges = structure.edge_index
         batch, nodes, _ = x.shape
-        key = (batch, edges.device)  # the device too: the cache is not a buffer, so .to() does not move it
-        edge_index = self._batched.get(key)
-        if edge_index is None:  # the batch's graphs side by side, node ids offset per scenario
-            offsets = torch.arange(batch, device=edges.device)[:, None, None] * nodes
-            edge_index = self._batched[key] = (edges[None] + offsets).permute(1, 0, 2).reshape(2, -1)
-        h = self.node_in(x.reshape(batch * nodes, -1))
-        e = self.edge_in(structure.edge_attr).repeat(batch, 1)
+        key = (batch, x.device)  # the device too: the cache is not a buffer, so .to() does not move it
+        graphs = self._graphs.get(key)
+        if graphs is None:  # every scenario has the same graph: one Batch per batch size, built once
+            graphs = self._graphs[key] = structure.batch(batch)
+        edge_index = graphs.edge_index
+        h = self.node_in(x.reshape(batch * nodes, -1))  # the Batch's node order: scenario by scenario
+        e = self.edge_in(structure.edge_attr).repeat(batch, 1)  # the same in every scenario: embedded once
         for layer in self.layers:
             h, e = layer(h, edge_index, e)
         return functional.softplus(self.readout(e)).reshape(batch, -1) * self.edge_scale

@@ -28,9 +28,8 @@ import numpy as np
 import torch
 
 from agents.base import EnvSpaces
-from agents.baselines.iot import TASK_KINDS, Pheromone, Scheduler, completion_s
-from agents.pg import ppo
-from agents.pg.policy import PolicyAgent, load
+from agents.baselines import TASK_KINDS, Pheromone, Scheduler, completion_s
+from agents.pg import PolicyAgent, load, ppo
 
 ENV_ID = "arena/IoTScheduling-v0"
 IOT_PPO = dict(

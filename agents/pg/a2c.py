@@ -8,15 +8,12 @@ norm 0.5, no annealing, no advantage normalisation. One gradient step per rollou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from agents.pg.estimators import gae, normalize_advantages
-from agents.pg.policy import PolicyAgent
-from agents.pg.ppo import explained_variance
+from agents.pg.estimators import explained_variance, normalize_advantages
 from agents.pg.rollout import Rollout
-from agents.pg.trainer import Learner, LearnerConfig, learn_with
+from agents.pg.trainer import Algorithm, Learner, LearnerConfig, check_non_negative, check_unit_interval
 
 
 @dataclass
@@ -34,33 +31,19 @@ class A2CConfig(LearnerConfig):
 
     def validate(self) -> None:
         super().validate()
-        if not 0.0 <= self.gae_lambda <= 1.0:
-            raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
-        for name in ("ent_coef", "vf_coef", "max_grad_norm"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        check_unit_interval(self, "gae_lambda")
+        check_non_negative(self, "ent_coef", "vf_coef", "max_grad_norm")
 
 
 def update(learner: Learner, rollout: Rollout) -> dict[str, float]:
     """One gradient step on the policy-gradient, value and entropy losses of the whole rollout."""
     c, policy = learner.config, learner.policy
-    advantages, returns = gae(
-        rollout.rewards,
-        rollout.values,
-        rollout.next_values,
-        rollout.terminated,
-        rollout.truncated,
-        c.gamma,
-        c.gae_lambda,
-    )
-    keep = rollout.valid.reshape(-1)  # never train on NEXT_STEP reset transitions
-    b_obs, b_actions, b_masks = (x.flatten(0, 1)[keep] for x in (rollout.obs, rollout.actions, rollout.masks))
-    b_values, b_advantages, b_returns = (x.reshape(-1)[keep] for x in (rollout.values, advantages, returns))
-    if c.norm_adv:
-        b_advantages = normalize_advantages(b_advantages)
-    dist = policy.distribution(b_obs, b_masks if rollout.masked else None)
-    pg_loss = -(b_advantages * dist.log_prob(b_actions)).mean()
-    v_loss = 0.5 * ((policy.value(b_obs) - b_returns) ** 2).mean()
+    advantages, returns = rollout.gae(c.gamma, c.gae_lambda)
+    b = rollout.batch(advantages, returns)
+    b_advantages = normalize_advantages(b.advantages) if c.norm_adv else b.advantages
+    dist = policy.distribution(b.obs, b.masks)
+    pg_loss = -(b_advantages * dist.log_prob(b.actions)).mean()
+    v_loss = 0.5 * ((policy.value(b.obs) - b.returns) ** 2).mean()
     entropy_loss = dist.entropy().mean()
     loss = pg_loss - c.ent_coef * entropy_loss + c.vf_coef * v_loss
     learner.optimizer.zero_grad()
@@ -71,33 +54,9 @@ def update(learner: Learner, rollout: Rollout) -> dict[str, float]:
         "losses/policy_loss": pg_loss.item(),
         "losses/value_loss": v_loss.item(),
         "losses/entropy": entropy_loss.item(),
-        "losses/explained_variance": explained_variance(b_values, b_returns),
+        "losses/explained_variance": explained_variance(b.values, b.returns),
     }
 
 
-def learn(
-    env,
-    *,
-    total_steps: int,
-    seed: int,
-    device: str = "auto",
-    config: A2CConfig | None = None,
-    out: str | Path | None = None,
-    env_kwargs: dict | None = None,
-    progress: bool = False,
-    console=None,
-) -> PolicyAgent:
-    """Train A2C on ``env`` for ``total_steps`` env steps; return the Agent (saved to ``out`` when given)."""
-    return learn_with(
-        "a2c",
-        update,
-        env,
-        config or A2CConfig(),
-        total_steps=total_steps,
-        seed=seed,
-        device=device,
-        out=out,
-        env_kwargs=env_kwargs,
-        progress=progress,
-        console=console,
-    )
+A2C = Algorithm(name="a2c", config=A2CConfig, update=update)
+learn = A2C.learn  # (env, *, total_steps, seed, device, config, out, ...): see Algorithm.learn

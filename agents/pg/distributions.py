@@ -102,7 +102,7 @@ class Gaussian:
         return (0.5 + LOG_SQRT_2PI + self.log_std).sum(-1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ActionKind:
     """What a policy needs to know about an action space; plain data, so it is saved with the weights."""
 
@@ -120,14 +120,14 @@ class ActionKind:
         if bound not in BOUNDS:
             raise ValueError(f"bound={bound!r} is not one of {BOUNDS}")
         if isinstance(space, gym.spaces.Discrete):
-            return cls("discrete", nvec=(int(space.n),), start=(int(space.start),))
+            return cls(kind="discrete", nvec=(int(space.n),), start=(int(space.start),))
         if isinstance(space, gym.spaces.MultiDiscrete):
             if space.nvec.ndim != 1:
                 raise ValueError(
                     f"action_space: MultiDiscrete must be 1-D, got nvec shape {space.nvec.shape}"
                 )
             return cls(
-                "multidiscrete",
+                kind="multidiscrete",
                 nvec=tuple(int(n) for n in space.nvec),
                 start=tuple(int(s) for s in np.broadcast_to(space.start, space.nvec.shape)),
             )
@@ -136,7 +136,7 @@ class ActionKind:
             if bound == "tanh" and not (np.isfinite(low).all() and np.isfinite(high).all()):
                 raise ValueError("bound='tanh' needs a Box action space with finite low and high")
             return cls(
-                "box",
+                kind="box",
                 shape=tuple(space.shape),
                 low=tuple(map(float, low)),
                 high=tuple(map(float, high)),

@@ -68,6 +68,12 @@ def gae(
     return advantages, advantages + values
 
 
+def explained_variance(predicted: Tensor, target: Tensor) -> float:
+    """``1 - Var(target - predicted) / Var(target)``: 1 is a perfect critic, 0 no better than a constant."""
+    variance = target.var()
+    return math.nan if variance == 0 else (1 - (target - predicted).var() / variance).item()
+
+
 def normalize_advantages(advantages: Tensor, eps: float = 1e-8) -> Tensor:
     """``(A - mean) / (std + eps)`` over all elements, with the sample (n - 1) std, as in PPO."""
     if advantages.numel() < 2:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.pg.a2c import A2CConfig
-from agents.pg.ppo import PPOConfig
-from agents.pg.reinforce import ReinforceConfig
-from agents.pg.trainer import LearnerConfig
+from agents.pg.a2c import A2C
+from agents.pg.ppo import PPO
+from agents.pg.reinforce import REINFORCE
+from agents.pg.trainer import Algorithm, LearnerConfig
 
-CONFIGS: dict[str, type[LearnerConfig]] = {"ppo": PPOConfig, "a2c": A2CConfig, "reinforce": ReinforceConfig}
+ALGORITHMS: dict[str, Algorithm] = {algorithm.name: algorithm for algorithm in (PPO, A2C, REINFORCE)}
 
 PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     # rl-baselines3-zoo's CartPole settings: 8 envs x 32 steps, 20 epochs on the whole batch.
@@ -32,9 +32,9 @@ PRESETS: dict[tuple[str, str], dict[str, Any]] = {
 
 def config_for(algo: str, env_id: str | None, **overrides: Any) -> LearnerConfig:
     """``algo``'s config: paper defaults, then the preset for ``env_id`` if any, then ``overrides``."""
-    if algo not in CONFIGS:
-        raise ValueError(f"algo={algo!r} is not one of {sorted(CONFIGS)}")
-    cls = CONFIGS[algo]
+    if algo not in ALGORITHMS:
+        raise ValueError(f"algo={algo!r} is not one of {sorted(ALGORITHMS)}")
+    cls = ALGORITHMS[algo].config
     base = cls.continuous() if algo == "ppo" and _is_continuous(env_id) else cls()
     values = {**base.as_dict(), **PRESETS.get((algo, env_id), {}), **overrides}
     unknown = set(overrides) - set(base.as_dict())

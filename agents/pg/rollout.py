@@ -23,6 +23,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from torch import Tensor
 
 from agents.pg.distributions import ActionKind
+from agents.pg.estimators import discounted_returns, gae
 from agents.pg.policy import ActorCritic, flatten_obs
 
 
@@ -80,7 +81,7 @@ def _accepts(entry_point, name: str) -> bool:
     return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Step:
     """One vector step as tensors on the device, shapes ``[N, ...]``."""
 
@@ -148,7 +149,15 @@ class TorchVectorEnv:
         self._return = torch.where(done, 0.0, self._return)
         self._length = torch.where(done, 0, self._length)
         return Step(
-            obs, reward, terminated, truncated, final_obs, valid, mask, episode_return, episode_length
+            obs=obs,
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            final_obs=final_obs,
+            valid=valid,
+            action_mask=mask,
+            episode_return=episode_return,
+            episode_length=episode_length,
         )
 
     def close(self) -> None:
@@ -180,6 +189,20 @@ class TorchVectorEnv:
         return mask
 
 
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """A rollout's valid transitions flattened to one axis ``[B, ...]`` (CleanRL's ``b_obs``, ``b_actions``,
+    ...), with the advantages and returns an estimator gave them."""
+
+    obs: Tensor
+    actions: Tensor
+    masks: Tensor | None  # None when the env gave no action masks
+    logprobs: Tensor  # of the actions, under the policy that collected them
+    values: Tensor  # the critic's, at collection
+    advantages: Tensor
+    returns: Tensor
+
+
 class Rollout:
     """``steps`` x ``num_envs`` transitions, preallocated on the device."""
 
@@ -202,6 +225,30 @@ class Rollout:
         self.masked = False  # whether the env gave action masks
         self.episode_returns = torch.zeros(shape, dtype=torch.float64, device=device)
         self.episode_lengths = torch.zeros(shape, dtype=torch.float64, device=device)
+
+    def gae(self, gamma: float, gae_lambda: float) -> tuple[Tensor, Tensor]:
+        """Advantages and returns of every transition by GAE (:func:`agents.pg.estimators.gae`)."""
+        return gae(
+            self.rewards, self.values, self.next_values, self.terminated, self.truncated, gamma, gae_lambda
+        )
+
+    def discounted_returns(self, gamma: float) -> Tensor:
+        """Monte-Carlo returns of every transition (:func:`agents.pg.estimators.discounted_returns`)."""
+        return discounted_returns(self.rewards, self.terminated, self.truncated, self.next_values, gamma)
+
+    def batch(self, advantages: Tensor, returns: Tensor) -> Batch:
+        """The valid transitions (never NEXT_STEP's reset transitions) with ``advantages`` and ``returns``,
+        each shaped ``[steps, num_envs]``."""
+        keep = self.valid.reshape(-1)
+        return Batch(
+            obs=self.obs.flatten(0, 1)[keep],
+            actions=self.actions.flatten(0, 1)[keep],
+            masks=self.masks.flatten(0, 1)[keep] if self.masked else None,
+            logprobs=self.logprobs.reshape(-1)[keep],
+            values=self.values.reshape(-1)[keep],
+            advantages=advantages.reshape(-1)[keep],
+            returns=returns.reshape(-1)[keep],
+        )
 
     def finished_episodes(self) -> tuple[list[float], list[float]]:
         """Returns and lengths of the episodes that ended during this rollout."""

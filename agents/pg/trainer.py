@@ -1,7 +1,8 @@
 """The loop every on-policy learner shares: build the env and the net, collect, estimate, update, log, save.
 
 An algorithm (``agents.pg.ppo``, ``a2c``, ``reinforce``) supplies a config dataclass derived from
-:class:`LearnerConfig` and an ``update(learner, rollout) -> dict`` function; :class:`Learner` does the rest.
+:class:`LearnerConfig` and an ``update(learner, rollout) -> dict`` function, named together in an
+:class:`Algorithm`; :class:`Learner` does the rest, and :meth:`Algorithm.learn` is every learner's ``learn``.
 A Learner can be trained in pieces (``learner.train(steps)`` again and again), which population-based
 training uses to exploit and explore between pieces.
 """
@@ -25,7 +26,7 @@ from gymnasium.vector import VectorEnv
 from agents.pg.logger import TrainingLogger
 from agents.pg.policy import ActorCritic, PolicyAgent, PolicyArch, save
 from agents.pg.rollout import Rollout, TorchVectorEnv, collect, make_vector_env
-from envs._core.torch_vector import resolve_device
+from envs import resolve_device
 
 
 @dataclass
@@ -50,11 +51,10 @@ class LearnerConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first field outside its allowed range."""
-        _positive(self, "num_envs", "num_steps")
+        check_positive_ints(self, "num_envs", "num_steps")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        check_unit_interval(self, "gamma")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"optimizer={self.optimizer!r} is not one of 'adam', 'rmsprop'")
         if self.torch_threads is not None and self.torch_threads < 1:
@@ -64,11 +64,26 @@ class LearnerConfig:
         return asdict(self)
 
 
-def _positive(config, *names: str) -> None:
+def check_positive_ints(config, *names: str) -> None:
+    """Raise ValueError naming the first of the config's fields ``names`` that is not an integer >= 1."""
     for name in names:
         value = getattr(config, name)
         if not (isinstance(value, int) and value >= 1):
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def check_unit_interval(config, *names: str) -> None:
+    """Raise ValueError naming the first of the config's fields ``names`` outside [0, 1]."""
+    for name in names:
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {getattr(config, name)}")
+
+
+def check_non_negative(config, *names: str) -> None:
+    """Raise ValueError naming the first of the config's fields ``names`` that is negative."""
+    for name in names:
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name} must be >= 0, got {getattr(config, name)}")
 
 
 @contextmanager
@@ -235,38 +250,50 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def learn_with(
-    algo: str,
-    update: UpdateFn,
-    env,
-    config: LearnerConfig,
-    *,
-    total_steps: int,
-    seed: int,
-    device: str | torch.device,
-    out: str | Path | None,
-    env_kwargs: dict | None,
-    progress: bool,
-    console=None,
-) -> PolicyAgent:
-    """Train a fresh Learner for ``total_steps`` and return its Agent; with ``out``, logs and saves there."""
-    learner = Learner(
-        algo,
-        update,
-        env,
-        config,
-        total_steps=total_steps,
-        seed=seed,
-        device=device,
-        env_kwargs=env_kwargs,
-        log_dir=out,
-        progress=progress,
-        console=console,
-    )
-    try:
-        learner.train()
-        if out is not None:
-            learner.save(out)
-        return learner.agent()
-    finally:
-        learner.close()
+@dataclass(frozen=True, kw_only=True)
+class Algorithm:
+    """An on-policy learner: its name (in logs and saved packages), its config class (whose defaults are the
+    paper's) and its update. Each algorithm module defines one and exposes its :meth:`learn` as ``learn``."""
+
+    name: str
+    config: type[LearnerConfig]
+    update: UpdateFn
+
+    def learn(
+        self,
+        env: str | gym.Env | VectorEnv,
+        *,
+        total_steps: int,
+        seed: int,
+        device: str | torch.device = "auto",
+        config: LearnerConfig | None = None,
+        out: str | Path | None = None,
+        env_kwargs: dict | None = None,
+        progress: bool = False,
+        console=None,
+    ) -> PolicyAgent:
+        """Train on ``env`` (an id, an env or a vector env) for ``total_steps`` env steps; return the Agent.
+
+        ``config`` defaults to the algorithm's paper defaults. With ``out``, writes the CSV/TensorBoard logs
+        there and saves an agent package that ``agents.load_agent(out)`` loads.
+        """
+        learner = Learner(
+            self.name,
+            self.update,
+            env,
+            config or self.config(),
+            total_steps=total_steps,
+            seed=seed,
+            device=device,
+            env_kwargs=env_kwargs,
+            log_dir=out,
+            progress=progress,
+            console=console,
+        )
+        try:
+            learner.train()
+            if out is not None:
+                learner.save(out)
+            return learner.agent()
+        finally:
+            learner.close()

@@ -137,7 +137,7 @@ def algorithm_state(algo) -> tuple[dict[str, Any], dict[str, Any]]:
 def restore_algorithm(state: dict[str, Any], tensors: dict[str, Any]):
     """The algorithm of :func:`algorithm_state`'s ``(state, tensors)``, in the state it was saved in."""
     from agents.qd.runner import ALGORITHMS, make_algorithm
-    from envs.qd.evaluator import BatchEvaluator, MLPPolicySpec
+    from envs.qd import BatchEvaluator, MLPPolicySpec
 
     e = state["evaluator"]
     evaluator = BatchEvaluator(

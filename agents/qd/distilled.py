@@ -92,7 +92,7 @@ def save_actor(actor: ConditionedActor, spec, low, high, path: str | Path, targe
 def load_actor(path: str | Path) -> tuple[ConditionedActor, np.ndarray, np.ndarray]:
     """The actor saved by :func:`save_actor` and its descriptor bounds (low, high); the saved targets are
     ``torch.load(path, weights_only=True)["targets"]`` (the file holds tensors and plain values only)."""
-    from envs.qd.evaluator import MLPPolicySpec
+    from envs.qd import MLPPolicySpec
 
     saved = torch.load(path, weights_only=True)
     spec = MLPPolicySpec(saved["obs_dim"], saved["action_dim"], tuple(saved["hidden"]))

@@ -46,7 +46,7 @@ class ElitePolicy:
 
 def elite(spaces: EnvSpaces, weights: str | Path | None = None, seed: int | None = None) -> ElitePolicy:
     """Factory: the elite saved in ``weights`` (default: the shipped elite of the env's QD task)."""
-    from envs.qd.evaluator import MLPPolicySpec
+    from envs.qd import MLPPolicySpec
 
     saved = torch.load(weights or shipped_elite(spaces.env_id), weights_only=True)
     spec = MLPPolicySpec(saved["obs_dim"], saved["action_dim"], tuple(saved["hidden"]))
@@ -61,7 +61,7 @@ def elite(spaces: EnvSpaces, weights: str | Path | None = None, seed: int | None
 def shipped_elite(env_id: str | None) -> Path:
     """The shipped elite file of the QD task registered as ``env_id``; ValueError naming the tasks that have
     one."""
-    from envs.qd.tasks import TASKS
+    from envs.qd import TASKS
 
     shipped = {task.env_id: DATA / f"{name}_elite.pt" for name, task in TASKS.items()}
     shipped = {env: path for env, path in shipped.items() if path.is_file()}

@@ -20,12 +20,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from ribs.archives import GridArchive
 from rich.console import Console
 
-from agents.pg.logger import TrainingLogger
+from agents.pg import TrainingLogger
 from agents.qd.checkpoint import STATE, load_checkpoint, read_checkpoint
 from agents.qd.checkpoint import save_checkpoint as _save_checkpoint
 from agents.qd.dcg_me import DCGME, DCGConfig
@@ -150,7 +151,7 @@ def run_qd(
         algo, rows, elapsed = load_checkpoint(out)
     else:
         if evaluator is None:
-            from envs.qd.evaluator import BatchEvaluator
+            from envs.qd import BatchEvaluator
 
             evaluator = BatchEvaluator(task, episode_length=episode_length, seed=seed)
         algo, rows, elapsed = (
@@ -226,15 +227,15 @@ def save_checkpoint(out: Path, algo: QDAlgorithm, rows: list[dict], elapsed: flo
 def heatmap(algo: QDAlgorithm, path: Path) -> Path | None:
     """The archive's elites coloured by fitness over the two descriptors (None for other descriptor counts).
 
-    Drawn with matplotlib from ``archive.data()``: ``ribs.visualize`` needs seaborn, not a dependency here.
+    Drawn with matplotlib from ``archive.data()``: ``ribs.visualize`` needs seaborn, not a dependency here. A
+    ``Figure`` on its own Agg canvas, no pyplot: no global figure state, nothing to close, safe in a thread.
     """
     if len(algo.low) != 2:
         return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     data = algo.archive.data(["measures", "objective"])
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig = Figure(figsize=(6, 5))
+    FigureCanvasAgg(fig)  # attaches itself as fig.canvas
+    ax = fig.subplots()
     if isinstance(algo.archive, GridArchive):
         image = np.full(algo.archive.dims[::-1], np.nan)
         cells = algo.archive.int_to_grid_index(algo.archive.index_of(data["measures"]))
@@ -253,5 +254,4 @@ def heatmap(algo: QDAlgorithm, path: Path) -> Path | None:
         ylim=(algo.low[1], algo.high[1]),
     )
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
     return path

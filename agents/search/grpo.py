@@ -44,8 +44,9 @@ import numpy as np
 import torch
 
 from agents.base import EnvSpaces
-from agents.pg.estimators import (
+from agents.pg import (
     BetaValueTracker,
+    TrainingLogger,
     aggregate_token_loss,
     dr_grpo_advantages,
     grpo_advantages,
@@ -53,10 +54,9 @@ from agents.pg.estimators import (
     rloo_advantages,
     san_advantages,
 )
-from agents.pg.logger import TrainingLogger
 from agents.search.empg import empg_advantages
 from agents.search.policy import SearchPolicyAgent, SlotPolicy, as_tensors, make_policy
-from envs.search.vector_env import SearchQAVectorEnv
+from envs.search import SearchQAVectorEnv
 
 ESTIMATORS = ("grpo", "dr_grpo", "rloo", "san", "spo", "empg")
 

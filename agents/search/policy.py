@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from agents.base import EnvSpaces
 from agents.nets import mlp
-from agents.pg.distributions import Categorical
+from agents.pg import Categorical
 
 WEIGHTS = "policy.pt"
 TOOLS = 3  # search, open, answer

@@ -8,9 +8,40 @@ batched :class:`envs.inventory.vector_env.InventoryVectorEnv`):
 * ``arena/InventoryWarehouseStores-v0``: one warehouse supplying 3 stores, lost sales.
 * ``arena/InventoryNetwork-v0``: 2 warehouses x 4 stores, each store reachable from one or both.
 * ``arena/InventoryTransshipment-v0``: a transshipment centre (no stock) allocating to 3 stores, lost sales.
+
+The face (what agents use; loaded on first use, so registering the ids imports no torch):
+
+- the batched differentiable simulator: ``make_simulator`` (from an env's keyword arguments),
+  ``InventorySimulator`` and its ``State``;
+- graphs for graph policies: ``graph_structure`` (a simulator's ``GraphStructure``), ``node_features`` and
+  ``to_graph`` (a batch of scenarios as a ``torch_geometric`` ``Batch``).
 """
 
-from envs import register_single
+from typing import TYPE_CHECKING
+
+from envs._core import lazy_exports
+from envs._core.registry import register_single
+
+if TYPE_CHECKING:
+    from envs.inventory.graph import GraphStructure, graph_structure, node_features, to_graph
+    from envs.inventory.simulator import InventorySimulator, State, make_simulator
+
+__all__ = [
+    "GraphStructure",
+    "InventorySimulator",
+    "State",
+    "graph_structure",
+    "make_simulator",
+    "node_features",
+    "to_graph",
+]
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(("InventorySimulator", "State", "make_simulator"), "simulator"),
+        **dict.fromkeys(("GraphStructure", "graph_structure", "node_features", "to_graph"), "graph"),
+    },
+)
 
 _ENTRY = "envs.inventory.env:InventoryEnv"
 _VECTOR_ENTRY = "envs.inventory.vector_env:InventoryVectorEnv"

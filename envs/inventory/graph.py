@@ -11,6 +11,11 @@ transshipment, one-hot), on-hand stock, holding cost, underage cost (stores), le
 demand served relative to the mean store demand, its coefficient of variation (standard deviation over mean,
 the stores below summed as independent), then the pipeline slots. Edge features: the target's lead time and
 whether the edge leaves the supplier.
+
+A batch of scenarios is a ``torch_geometric.data.Batch`` of one ``Data`` per scenario
+(:meth:`GraphStructure.data`): the graphs side by side, node ids offset per scenario. Every scenario has the
+same structure, so a policy builds the batch's structure once per batch size (:meth:`GraphStructure.batch`)
+and feeds it the node features of each period.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import math
 from typing import NamedTuple
 
 import torch
+from torch_geometric.data import Batch, Data
 
 from envs.inventory.simulator import InventorySimulator, State
 
@@ -45,6 +51,16 @@ class GraphStructure(NamedTuple):
     served: torch.Tensor
     edge_index: torch.Tensor
     edge_attr: torch.Tensor
+
+    def data(self, x: torch.Tensor | None = None) -> Data:
+        """One scenario's graph: node features ``x`` (nodes + 1, features), or none (the structure alone)."""
+        return Data(x=x, edge_index=self.edge_index, edge_attr=self.edge_attr, num_nodes=len(self.static))
+
+    def batch(self, size: int) -> Batch:
+        """``size`` scenarios' graphs without node features, as one ``Batch``: ``edge_index`` (2, size x
+        edges) with scenario b's node ids offset by b x (nodes + 1), ``edge_attr`` (size x edges, 2), and
+        the ``batch`` vector; on the structure's device."""
+        return Batch.from_data_list([self.data()] * size)
 
 
 def graph_structure(simulator: InventorySimulator) -> GraphStructure:
@@ -102,18 +118,8 @@ def node_features(structure: GraphStructure, state: State) -> torch.Tensor:
     )
 
 
-def graph_arrays(
-    simulator: InventorySimulator, state: State
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Dense per-scenario arrays: node features (batch, nodes + 1, features), ``edge_index`` (2, edges) and
-    edge features (edges, 2), shared by every scenario."""
-    structure = graph_structure(simulator)
-    return node_features(structure, state), structure.edge_index, structure.edge_attr
-
-
-def to_graph(simulator: InventorySimulator, state: State):
+def to_graph(simulator: InventorySimulator, state: State) -> Batch:
     """The batch of scenarios as a ``torch_geometric.data.Batch`` (``batch[i]`` is scenario i's ``Data``)."""
-    from torch_geometric.data import Batch, Data
-
-    x, edges, edge_attr = graph_arrays(simulator, state)
-    return Batch.from_data_list([Data(x=x[b], edge_index=edges, edge_attr=edge_attr) for b in range(len(x))])
+    structure = graph_structure(simulator)
+    x = node_features(structure, state)
+    return Batch.from_data_list([structure.data(x[b]) for b in range(len(x))])

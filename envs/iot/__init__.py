@@ -7,7 +7,7 @@ Id (keyword arguments of :class:`envs.iot.env.IoTSchedulingEnv`):
   integral of the number of tasks in the system (so the return is minus the sum of response times).
 """
 
-from envs import register_single
+from envs._core.registry import register_single
 
 register_single(
     "arena/IoTScheduling-v0",

@@ -10,7 +10,7 @@ torch simulator :class:`envs.motor.vector_env.MotorVectorEnv`):
 * ``arena/PMSMSpeed-v0``: speed of that PMSM on 420 V with friction.
 """
 
-from envs import register_single
+from envs._core.registry import register_single
 
 _ENTRY = "envs.motor.env:MotorEnv"
 _VECTOR_ENTRY = "envs.motor.vector_env:MotorVectorEnv"

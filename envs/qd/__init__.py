@@ -9,12 +9,26 @@ lists episode lengths and bounds, :class:`envs.qd.evaluator.BatchEvaluator` eval
 * ``arena/QDAntOmni-v0``: the v5 Ant without forward reward, descriptor its final (x, y).
 
 The MuJoCo ids are registered only when ``mujoco`` imports (an optional extra).
+
+The face (what agents and the arena use):
+
+- ``TASKS``: every task by name (env id, episode length, descriptor bounds, whether it needs MuJoCo);
+- batched evaluation of many policies at once (loaded on first use): ``BatchEvaluator`` and
+  ``MLPPolicySpec`` (the shape of the MLP policies it evaluates).
 """
 
 import importlib.util
+from typing import TYPE_CHECKING
 
-from envs import register_single
+from envs._core import lazy_exports
+from envs._core.registry import register_single
 from envs.qd.tasks import TASKS
+
+if TYPE_CHECKING:
+    from envs.qd.evaluator import BatchEvaluator, MLPPolicySpec
+
+__all__ = ["TASKS", "BatchEvaluator", "MLPPolicySpec"]
+__getattr__ = lazy_exports(__name__, dict.fromkeys(("BatchEvaluator", "MLPPolicySpec"), "evaluator"))
 
 _SUMMARIES = {
     "pointmaze": "Deceptive point maze (QD): reach the goal behind two walls; descriptor = final x-y.",

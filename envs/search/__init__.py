@@ -7,9 +7,21 @@ Ids (both take the keyword arguments of :class:`envs.search.env.SearchQAEnv`; ``
   the items seen so far), for small policies and Stable-Baselines3.
 * ``arena/SearchQAText-v0``: the text interface (transcript in, tool call string out), as ReAct and
   Search-R1. Stable-Baselines3 cannot train on it: its ``check_env`` requires array observations.
+
+The face (what agents use; loaded on first use): ``SearchQAVectorEnv``, the batched env that the GRPO-family
+learners roll out groups of episodes in.
 """
 
-from envs import register_single
+from typing import TYPE_CHECKING
+
+from envs._core import lazy_exports
+from envs._core.registry import register_single
+
+if TYPE_CHECKING:
+    from envs.search.vector_env import SearchQAVectorEnv
+
+__all__ = ["SearchQAVectorEnv"]
+__getattr__ = lazy_exports(__name__, {"SearchQAVectorEnv": "vector_env"})
 
 _ENTRY = "envs.search.env:SearchQAEnv"
 _VECTOR_ENTRY = "envs.search.vector_env:SearchQAVectorEnv"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
@@ -28,6 +28,13 @@ def to_charset(text: str) -> str:
     """``text`` in printable ASCII and newlines: tabs become spaces, other characters become '?'."""
     text = text.translate(_TO_ASCII)
     return "".join(c if (" " <= c <= "~" or c == "\n") else "?" for c in text)
+
+
+class _Ending(NamedTuple):
+    """What TextArena reports when it ends a game, keyed by player index."""
+
+    rewards: dict
+    game_info: dict
 
 
 class _TextArenaBase:
@@ -146,7 +153,7 @@ class _TextArenaBase:
             player, text = self._game.get_observation()
         self._observations = {a: "" for a in self.possible_agents}
         self._moves = 0
-        self._finished: tuple[dict, dict] | None = None
+        self._finished: _Ending | None = None
         self._current = self._note(player, text)
 
     def _note(self, player: int, text: Any) -> str:
@@ -166,21 +173,30 @@ class _TextArenaBase:
             done, _ = self._game.step(action=action if isinstance(action, str) else "")
             if done:
                 rewards, game_info = self._game.close()
-                self._finished = (rewards or {}, game_info or {})
+                self._finished = _Ending(rewards=rewards or {}, game_info=game_info or {})
             else:
                 self._current = self._note(*self._game.get_observation())
         self._moves += 1
 
     @property
-    def _truncated(self) -> bool:
-        return self._finished is None and self._moves >= self.max_cycles
+    def _over(self) -> bool:
+        """TextArena ended the game, or ``max_cycles`` moves were played (a truncation)."""
+        return self._finished is not None or self._moves >= self.max_cycles
 
-    def _final(self) -> tuple[dict[str, float], dict[str, dict]]:
-        rewards, game_info = self._finished or ({}, {})
-        return (
-            {a: float(rewards.get(i, 0.0)) for i, a in enumerate(self.possible_agents)},
-            {a: dict(game_info.get(i, {})) for i, a in enumerate(self.possible_agents)},
-        )
+    def _outcome(self, agents: list[str]) -> tuple[dict[str, float], dict[str, bool], dict[str, bool]]:
+        """The reward, terminated and truncated flags of ``agents`` now: 0 and False while the game goes on;
+        at the end TextArena's final rewards (0 for a truncated game), terminated if TextArena ended it."""
+        if not self._over:
+            return dict.fromkeys(agents, 0.0), dict.fromkeys(agents, False), dict.fromkeys(agents, False)
+        done = self._finished is not None
+        final = self._finished.rewards if done else {}
+        rewards = {a: float(final.get(self.possible_agents.index(a), 0.0)) for a in agents}
+        return rewards, dict.fromkeys(agents, done), dict.fromkeys(agents, not done)
+
+    def _final_infos(self, agents: list[str]) -> dict[str, dict]:
+        """TextArena's game info for each of ``agents`` (empty after a truncation)."""
+        game_info = self._finished.game_info if self._finished is not None else {}
+        return {a: dict(game_info.get(self.possible_agents.index(a), {})) for a in agents}
 
     def observe(self, agent: str) -> dict[str, str]:
         return {"text": self._observations[agent]}
@@ -214,12 +230,9 @@ class raw_env(_TextArenaBase, AECEnv):
             return
         self._cumulative_rewards[agent] = 0.0
         self._move(action)
-        if self._finished is not None or self._truncated:
-            rewards, infos = self._final()
-            self.rewards = rewards
-            self.infos = {a: infos[a] for a in self.agents}
-            self.terminations = {a: self._finished is not None for a in self.agents}
-            self.truncations = {a: self._finished is None for a in self.agents}
+        if self._over:
+            self.rewards, self.terminations, self.truncations = self._outcome(self.agents)
+            self.infos = self._final_infos(self.agents)
             self.agent_selection = self.agents[0]
         else:
             self.agent_selection = self._current
@@ -228,7 +241,11 @@ class raw_env(_TextArenaBase, AECEnv):
 
 class TextArenaParallelEnv(_TextArenaBase, ParallelEnv):
     """The same game with PettingZoo's parallel API: each step plays the action of the player to move
-    (``infos[agent]["acting"]``) and ignores the others'."""
+    (``infos[agent]["acting"]``) and ignores the others'.
+
+    Written here rather than ``aec_to_parallel(raw_env())``: that conversion steps every agent once per
+    parallel step, while TextArena moves one player at a time.
+    """
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         self._start(seed)
@@ -240,19 +257,11 @@ class TextArenaParallelEnv(_TextArenaBase, ParallelEnv):
 
     def step(self, actions: dict[str, Any]):
         self._move(actions.get(self._current, ""))
-        agents = self.agents
-        observations = {a: self.observe(a) for a in agents}
-        if self._finished is not None or self._truncated:
-            rewards, infos = self._final()
-            done = self._finished is not None
-            terminations = {a: done for a in agents}
-            truncations = {a: not done for a in agents}
-            self.agents = []
-        else:
-            rewards = {a: 0.0 for a in agents}
-            infos = self._infos()
-            terminations = {a: False for a in agents}
-            truncations = {a: False for a in agents}
+        observations = {a: self.observe(a) for a in self.agents}
+        rewards, terminations, truncations = self._outcome(self.agents)
+        if not self._over:
+            return observations, rewards, terminations, truncations, self._infos()
+        infos, self.agents = self._final_infos(self.agents), []
         return observations, rewards, terminations, truncations, infos
 
 

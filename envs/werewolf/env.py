@@ -110,7 +110,7 @@ class _WerewolfBase:
     | random (masked)       | 1.1 % [0.7, 1.6]     | 99.0 % [98.4, 99.3]  | 48.2       |
 
     Scripted: ``werewolf/scripted`` with that style in every seat; random: ``random`` (uniform legal moves).
-    Measured with ``arena.bench.werewolf.play_werewolf(2000, seed=10_000, ...)``; no game was a draw. Random
+    Measured with ``benchmarks.werewolf.play_werewolf(2000, seed=10_000, ...)``; no game was a draw. Random
     villagers almost never reach a majority against the werewolves' coordinated kills (as in other Werewolf
     and Mafia games under random play), while scripted play is close to even.
 
@@ -281,14 +281,23 @@ class _WerewolfBase:
             info["winner"] = None if game.winner is None else TEAMS[game.winner]
         return info
 
-    def _final_rewards(self) -> dict[str, float]:
+    def _act(self, seat: int, action: Any) -> None:
+        """Play ``seat``'s move; stop the game (a draw) once ``max_cycles`` rounds of moves are played."""
         game = self.game
+        game.act(seat, action)
+        if not game.over and game.cycles >= self.max_cycles:
+            game.stop()
+
+    def _outcome(self, agents: list[str]) -> tuple[dict[str, float], dict[str, bool], dict[str, bool]]:
+        """The reward, terminated and truncated flags of ``agents`` now: 0 and False while the game goes on;
+        at the end +1/-1 by side (0 for a draw), terminated on a win, truncated on a draw."""
+        game = self.game
+        if not game.over:
+            return dict.fromkeys(agents, 0.0), dict.fromkeys(agents, False), dict.fromkeys(agents, False)
         if game.winner is None:
-            return {agent: 0.0 for agent in self.possible_agents}
-        return {
-            agent: 1.0 if team_of(game.roles[self._seat[agent]]) == game.winner else -1.0
-            for agent in self.possible_agents
-        }
+            return dict.fromkeys(agents, 0.0), dict.fromkeys(agents, False), dict.fromkeys(agents, True)
+        rewards = {a: 1.0 if team_of(game.roles[self._seat[a]]) == game.winner else -1.0 for a in agents}
+        return rewards, dict.fromkeys(agents, True), dict.fromkeys(agents, False)
 
     def render(self) -> str | None:
         """The game log (public lines; roles and private lines too with ``reveal_roles``)."""
@@ -325,14 +334,9 @@ class raw_env(_WerewolfBase, AECEnv):
         self._cumulative_rewards[agent] = 0.0
         game = self.game
         living, cycles = sum(game.alive), game.cycles
-        game.act(self._seat[agent], action)
-        if not game.over and game.cycles >= self.max_cycles:
-            game.stop()
+        self._act(self._seat[agent], action)
         if game.over:
-            self.rewards = self._final_rewards()
-            done = game.winner is not None
-            self.terminations = {a: done for a in self.agents}
-            self.truncations = {a: not done for a in self.agents}
+            self.rewards, self.terminations, self.truncations = self._outcome(self.agents)
             self.agent_selection = self.agents[0]
             self.infos = {a: self._info(a) for a in self.agents}
         else:
@@ -352,7 +356,11 @@ class raw_env(_WerewolfBase, AECEnv):
 class WerewolfParallelEnv(_WerewolfBase, ParallelEnv):
     """Werewolf with PettingZoo's parallel API: each step takes the moves of the seats now pending (listed by
     ``infos[agent]["acting"]``) and ignores the others'; a pending seat without an action counts as no
-    action. See ``raw_env`` for the rules, spaces and rewards."""
+    action. See ``raw_env`` for the rules, spaces and rewards.
+
+    Written here rather than ``aec_to_parallel(raw_env())``: that conversion steps every agent once per
+    parallel step, while here only the pending seats move (the night roles, one speaker at a time by day).
+    """
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         self._new_game(seed)
@@ -362,22 +370,12 @@ class WerewolfParallelEnv(_WerewolfBase, ParallelEnv):
     def step(self, actions: dict[str, Any]):
         game = self.game
         for seat in [s for s in game.pending if game.is_waiting_for(s)]:
-            game.act(seat, actions.get(self.possible_agents[seat]))
-        if not game.over and game.cycles >= self.max_cycles:
-            game.stop()
-        agents = self.agents
-        observations = {a: self.observe(a) for a in agents}
-        infos = {a: self._info(a) for a in agents}
+            self._act(seat, actions.get(self.possible_agents[seat]))
+        observations = {a: self.observe(a) for a in self.agents}
+        infos = {a: self._info(a) for a in self.agents}
+        rewards, terminations, truncations = self._outcome(self.agents)
         if game.over:
-            rewards = self._final_rewards()
-            done = game.winner is not None
-            terminations = {a: done for a in agents}
-            truncations = {a: not done for a in agents}
             self.agents = []
-        else:
-            rewards = {a: 0.0 for a in agents}
-            terminations = {a: False for a in agents}
-            truncations = {a: False for a in agents}
         if self.render_mode == "human":
             self.render()
         return observations, rewards, terminations, truncations, infos

@@ -95,12 +95,13 @@ def test_base_stock_agent_orders_the_shortfall_of_the_inventory_position():
 def test_lost_sales_dp_reproduces_zipkins_published_optimal_costs(p):
     """Relative value iteration on the truncated state space gives Zipkin's optimal costs to two decimals
     (his table prints two), for Poisson(5), h = 1 and lead times 1 to 4."""
-    from agents.baselines.inventory import lost_sales_dp
+    from agents.baselines.inventory_theory import lost_sales_dp
 
     for lead, published in ZIPKIN_OPTIMAL[p].items():
         assert round(lost_sales_dp(5.0, lead, 1.0, float(p)).cost, 2) == published, f"L={lead}"
 
 
+@pytest.mark.slow
 def test_lost_sales_dp_policy_simulated_in_the_env_costs_its_computed_optimum():
     """Poisson(5), p = 9, L = 2, lost sales: playing the DP's order table in the batched env costs the DP's
     value (6.09) within 0.5 % (standard error near 0.1 %), so the env's lost-sales timing is Zipkin's."""

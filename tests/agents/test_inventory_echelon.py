@@ -9,7 +9,8 @@ from scipy import stats
 
 import agents
 import envs  # noqa: F401  (registers the ids)
-from agents.baselines.inventory import serial_echelon_optimum, serial_stages
+from agents.baselines.inventory import serial_stages
+from agents.baselines.inventory_theory import serial_echelon_optimum
 from agents.pg.trainer import torch_threads
 from envs.inventory.simulator import make_simulator
 

@@ -1,5 +1,6 @@
 """The GNN policy is a function of the supply graph: equivariant to relabelling identical stores."""
 
+import pytest
 import torch
 
 from agents.inventory.hdpo import HDPOConfig, make_policy
@@ -30,6 +31,28 @@ def test_gnn_orders_follow_identical_stores_when_they_swap_states():
         assert not torch.allclose(mlp(simulator, swapped), mlp(simulator, state)[:, permutation], rtol=1e-5)
 
 
+def test_gnn_on_a_batch_of_scenarios_orders_what_it_orders_for_each_scenario_alone():
+    """The scenarios of a batch are disjoint graphs of one torch-geometric ``Batch`` (node ids offset per
+    scenario), so messages never cross between scenarios: five random states of a two-warehouse network give
+    the orders each gives alone, to float32 rounding (the matrix products see 5 times the rows, which may
+    sum in another order), and repeating the batch (its cached graph) gives the same orders exactly."""
+    simulator = make_simulator(
+        topology="network", num_warehouses=2, num_stores=4, adjacency=[[1, 1, 1, 0], [0, 1, 1, 1]]
+    )
+    generator = torch.Generator().manual_seed(0)
+    state = simulator.initial_state(5)
+    state = state._replace(
+        on_hand=state.on_hand * 3 * torch.rand(state.on_hand.shape, generator=generator),
+        pipeline=state.pipeline * 3 * torch.rand(state.pipeline.shape, generator=generator),
+    )
+    gnn = make_policy(HDPOConfig(policy="gnn"), simulator, seed=0)
+    with torch.no_grad():
+        batched = gnn(simulator, state)
+        alone = torch.cat([gnn(simulator, type(state)(*(x[b : b + 1] for x in state))) for b in range(5)])
+        assert torch.allclose(batched, alone, rtol=1e-5, atol=1e-6)
+        assert torch.equal(gnn(simulator, state), batched)
+
+
 def test_gnn_has_the_same_parameters_for_any_number_of_stores():
     """Weights shared over nodes and edges: 3 stores or 20, the same parameter count (the MLP's grows)."""
     sizes = {}
@@ -43,6 +66,7 @@ def test_gnn_has_the_same_parameters_for_any_number_of_stores():
     assert sizes[20]["mlp"] > sizes[3]["mlp"]
 
 
+@pytest.mark.slow
 def test_gnn_beats_mlp_from_few_training_scenarios_on_a_warehouse_with_three_stores():
     """The data-efficiency claim of GNN policies (shared weights generalise from few scenarios where a flat
     MLP overfits): one warehouse and 3 lost-sales stores with Poisson demand (means 3, 5, 7), both policies
@@ -52,7 +76,7 @@ def test_gnn_beats_mlp_from_few_training_scenarios_on_a_warehouse_with_three_sto
     6.438, 6.451, 6.428 against MLP 6.573, 6.593, 6.627 (margins 0.135 to 0.200; the lower bound is 6.010);
     the bench module has 300-step numbers for 3, 10 and 20 stores, where the margin grows with N."""
     from agents.inventory.hdpo import evaluate_cost, train_hdpo
-    from arena.bench.inventory import warehouse_stores_setting
+    from benchmarks.inventory import warehouse_stores_setting
 
     setting = warehouse_stores_setting(3)
     costs = {}

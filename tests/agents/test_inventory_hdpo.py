@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import envs  # noqa: F401  (registers the ids)
-from agents.baselines.inventory import base_stock_poisson, lost_sales_dp
+from agents.baselines.inventory_theory import base_stock_poisson, lost_sales_dp
 from agents.inventory.hdpo import HDPOAgent, HDPOConfig, evaluate_cost, train_hdpo
 from envs.inventory.simulator import State
 
@@ -22,6 +22,7 @@ from envs.inventory.simulator import State
     ],
     ids=["backlog-L2-p9", "lost-sales-L1-p4"],
 )
+@pytest.mark.slow
 def test_hdpo_mlp_reaches_the_known_optimum_within_the_target_gap(setting, optimum, target_gap):
     """Poisson(5), h = 1: 150 Adam steps of 256 scenarios x 50 periods. The optimum is the base-stock cost
     (backlog) or the exact lost-sales DP value; the trained policy, scored on 2048 fresh scenarios x 250

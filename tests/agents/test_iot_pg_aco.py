@@ -35,6 +35,7 @@ def untrained_policy(env):
     return PolicyAgent(ActorCritic(arch, generator=torch.Generator().manual_seed(0)), env.action_space)
 
 
+@pytest.mark.slow
 def test_ppo_scheduler_learns_to_keep_the_slow_node_stable_within_8k_decisions(tmp_path):
     """Speeds 1 and 3 at load 0.6 (2.4 tasks/s). The untrained policy is near uniform, like random
     dispatch, which sends 1.2 tasks/s to the node that serves 1/s: its queue grows without bound (mean

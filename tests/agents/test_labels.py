@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import agents
 from agents.base import AgentPackageError, read_manifest
 from agents.labels import BIDI_CONTROLS, MAX_LENGTH, PUNCTUATION, label_directory_name, validate_label
-from arena.sandbox import AgentRef
+from arena.players import AgentRef
 from arena.scenario import ScenarioError, load_scenarios, parse_scenario, task_labels
 
 SCENARIOS = sorted(Path(__file__).resolve().parents[2].joinpath("scenarios").glob("*.toml"))

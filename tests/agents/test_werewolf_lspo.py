@@ -9,15 +9,11 @@ import agents
 import envs
 from agents.base import EnvSpaces
 from agents.baselines.werewolf import ScriptedWerewolfPlayer
-from agents.werewolf.lspo import (
-    SIDES,
-    SideEnv,
-    compare_with_pool,
-    lspo,
-    paired_comparison,
-    scripted_corpus,
-)
+from agents.werewolf.features import SIDES
+from agents.werewolf.games import compare_with_pool, paired_comparison
+from agents.werewolf.policy import DATA, lspo
 from agents.werewolf.strategies import StrategySpace, Utterance, mention, template_of
+from agents.werewolf.training import SideEnv, scripted_corpus
 
 N = 7
 # Deals per side for the acceptance test. Measured over 2,000 deals (lspo.py's docstring) the paired margins
@@ -67,7 +63,7 @@ def test_each_cluster_accusation_flag_matches_what_its_speakers_did(corpus):
 
 
 def test_encoding_a_rendered_strategy_gives_the_strategy_back_for_every_target():
-    space = StrategySpace.from_json(agents.werewolf.lspo.DATA / "space.json")
+    space = StrategySpace.from_json(DATA / "space.json")
     for strategy in range(space.k):
         for target in range(N):
             text = space.render(strategy, target)
@@ -112,7 +108,7 @@ def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
     """The single-agent view the PG core trains on is a valid Gymnasium env with its legal moves in
     ``info["action_mask"]`` and ``action_masks()``, and its only reward is the game's outcome for the side (+1
     win, -1 loss, 0 draw) on the last step."""
-    space = StrategySpace.from_json(agents.werewolf.lspo.DATA / "space.json")
+    space = StrategySpace.from_json(DATA / "space.json")
     env = SideEnv(space, side)
     check_env(env, skip_render_check=True)
     _, info = env.reset(seed=0)

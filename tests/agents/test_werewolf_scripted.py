@@ -8,7 +8,7 @@ import pytest
 import agents
 import envs
 from agents.base import EnvSpaces
-from arena.bench.werewolf import play_werewolf
+from benchmarks.werewolf import play_werewolf
 from envs.werewolf.env import raw_env
 
 N = 7

@@ -46,8 +46,8 @@ import envs
 from arena.cli import app
 from arena.leaderboard import Board
 from arena.match import MatchSpec, play
+from arena.players import AgentRef, Limits
 from arena.results import MatchResult, Status
-from arena.sandbox import AgentRef, Limits
 from arena.scenario import load_scenario
 from arena.tournament import run_tournament
 
@@ -349,6 +349,7 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 def test_an_agent_cannot_change_the_code_the_arena_imports(tmp_path, request):
     """source_writer appends to the arena's modules (found through ``arena.__file__`` and friends), replaces
     them by rename, adds modules next to them and a .pth file to site-packages. The arena runs from a copy of
@@ -489,6 +490,7 @@ def test_nothing_an_agent_starts_outlives_its_match(tmp_path, registered_test_en
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("mode", ["stop-opponents", "kill-arena", "kill-everything"])
+@pytest.mark.slow
 def test_signals_from_an_agent_reach_neither_the_arena_nor_its_opponents(tmp_path, mode):
     """signals, in a Werewolf tournament whose honest opponent is sandboxed too (so it has a process to
     stop), SIGSTOPs the other agents' workers, kills its parent (the arena), or kills every process it sees
@@ -529,6 +531,7 @@ def deal(seed: int) -> str:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 def test_no_seed_an_agent_can_derive_replays_the_deal_of_its_game(tmp_path, monkeypatch):
     """replay_deal deals Werewolf games from seeds derived from its own (s, s // 1000, s - seat, ...) and from
     small integers, keeps those consistent with what its seat knows, and reports them in its forfeit reason.
@@ -809,6 +812,7 @@ def cgroups_of(pids: set[int]) -> set[Path]:
 
 
 @pytest.mark.timeout(150)
+@pytest.mark.slow
 def test_an_arena_killed_mid_move_leaves_no_agent_process_directory_or_cgroup(tmp_path):
     """An arena subprocess plays orphan (which ignores SIGTERM and SIGHUP, starts a child that ignores them
     too, and then sleeps inside its move) against a sandboxed honest agent, and is SIGKILLed while it waits

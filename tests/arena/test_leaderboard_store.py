@@ -15,8 +15,16 @@ def result(match_id, seed=0, status=Status.OK):
         env_id="game",
         seed=seed,
         participants=(
-            Participant("a", "p0", "p0", 0, 1.0),
-            Participant("b", "p1", "p1", 1, -1.0, status, "" if status is Status.OK else "boom"),
+            Participant(agent="a", seat="p0", team="p0", rank=0, score=1.0),
+            Participant(
+                agent="b",
+                seat="p1",
+                team="p1",
+                rank=1,
+                score=-1.0,
+                status=status,
+                reason="" if status is Status.OK else "boom",
+            ),
         ),
         duration_s=0.25,
         extra={"note": 1},
@@ -45,9 +53,8 @@ def test_results_keep_storage_order(board):
 
 
 def test_a_failed_write_leaves_no_partial_match(board):
-    broken = MatchResult(
-        "m9", "abc", "game", 0, (Participant("a", "p0", "p0", 0, 1.0),) * 2
-    )  # same seat twice
+    seat = Participant(agent="a", seat="p0", team="p0", rank=0, score=1.0)
+    broken = MatchResult(match_id="m9", scenario="abc", env_id="game", seed=0, participants=(seat, seat))
     with pytest.raises(sqlite3.IntegrityError):
         board.record(broken)
     assert board.match_ids("abc") == set()
@@ -131,3 +138,16 @@ def test_the_secret_appears_in_no_table_page_or_cli_output(tmp_path, monkeypatch
         for name in ("leaderboard.json", "leaderboard.csv", "leaderboard.html")
     ]
     assert not [form for form in forms for text in texts if form in text]
+
+
+@pytest.mark.parametrize(
+    ("record", "fields"),
+    [
+        (Participant, ("a", "p0", "p0", 0, 1.0)),
+        (MatchResult, ("m1", "abc", "game", 0, ())),
+    ],
+)
+def test_stored_records_are_built_with_field_names_only(record, fields):
+    """A positional construction would silently swap fields of the same type (seat and team, say)."""
+    with pytest.raises(TypeError):
+        record(*fields)

@@ -13,22 +13,22 @@ from arena.ratings import (
     fit_bradley_terry,
     openskill_ratings,
     pairwise_outcomes,
-    suite_scores,
 )
 from arena.results import MatchResult, Participant, Status
+from arena.suite_scores import suite_scores
 
 
 def _duel(match_id, first, second, first_score, sides=("first", "second"), status=Status.OK):
     """A two-seat match; ``first_score`` is 1 (first wins), 0.5 (tie) or 0; ``status`` is ``second``'s."""
     first_rank, second_rank = {1.0: (0, 1), 0.5: (0, 0), 0.0: (1, 0)}[first_score]
     return MatchResult(
-        match_id,
-        "test",
-        "duel",
-        0,
-        (
-            Participant(first, "p0", sides[0], first_rank, 0.0),
-            Participant(second, "p1", sides[1], second_rank, 0.0, status),
+        match_id=match_id,
+        scenario="test",
+        env_id="duel",
+        seed=0,
+        participants=(
+            Participant(agent=first, seat="p0", team=sides[0], rank=first_rank, score=0.0),
+            Participant(agent=second, seat="p1", team=sides[1], rank=second_rank, score=0.0, status=status),
         ),
     )
 
@@ -72,6 +72,7 @@ def test_bradley_terry_recovers_simulated_strengths_within_twice_the_bootstrap_h
     assert sides["first"] - sides["second"] == pytest.approx(0.3, abs=4 * 0.04)  # se ~ 1/sqrt(3000 * 0.22)
 
 
+@pytest.mark.slow
 def test_bootstrap_95_percent_intervals_cover_the_truth_in_about_95_percent_of_worlds():
     """200 independent worlds of 300 duels among 5 agents; world r checks agent r mod 5, so the 200 hits are
     independent Bernoulli draws. Under 95 % coverage their count is Binomial(200, 0.95): mean 190, sd 3.1, so
@@ -130,16 +131,22 @@ def _werewolf(match_id, wolves, villagers, wolves_win, forfeiter=None):
     everybody else shares rank 0, as the match runner records forfeits."""
     seats = []
     for k, agent in enumerate(wolves):
-        seats.append(Participant(agent, f"w{k}", "wolves", 0 if wolves_win else 1, 0.0))
+        seats.append(
+            Participant(agent=agent, seat=f"w{k}", team="wolves", rank=0 if wolves_win else 1, score=0.0)
+        )
     for k, agent in enumerate(villagers):
-        seats.append(Participant(agent, f"v{k}", "village", 1 if wolves_win else 0, 0.0))
+        seats.append(
+            Participant(agent=agent, seat=f"v{k}", team="village", rank=1 if wolves_win else 0, score=0.0)
+        )
     if forfeiter is not None:
+        crashed = f"v{forfeiter}"
         seats = [
-            Participant(p.agent, p.seat, p.team, 1 if p.seat == f"v{forfeiter}" else 0, 0.0,
-                        Status.ERROR if p.seat == f"v{forfeiter}" else Status.OK)
+            replace(p, rank=1, status=Status.ERROR) if p.seat == crashed else replace(p, rank=0)
             for p in seats
-        ]  # fmt: skip
-    return MatchResult(match_id, "test", "werewolf", 0, tuple(seats))
+        ]
+    return MatchResult(
+        match_id=match_id, scenario="test", env_id="werewolf", seed=0, participants=tuple(seats)
+    )
 
 
 def test_two_against_five_pairs_every_wolf_with_every_villager_and_no_teammates():
@@ -225,7 +232,11 @@ def test_openskill_side_player_keeps_equal_agents_close_when_one_plays_the_stron
 def _episodes(env_id, agent, returns, start=0):
     return [
         MatchResult(
-            f"{env_id}-{agent}-{k}", "suite", env_id, start + k, (Participant(agent, "solo", agent, 0, r),)
+            match_id=f"{env_id}-{agent}-{k}",
+            scenario="suite",
+            env_id=env_id,
+            seed=start + k,
+            participants=(Participant(agent=agent, seat="solo", team=agent, rank=0, score=r),),
         )
         for k, r in enumerate(returns)
     ]
@@ -300,7 +311,8 @@ def test_empty_logs_give_empty_tables():
 
 
 def _one(agent, rank=0, status=Status.OK):
-    return [MatchResult("m", "s", "duel", 0, (Participant(agent, "p0", "a", rank, 0.0, status),))]
+    seat = Participant(agent=agent, seat="p0", team="a", rank=rank, score=0.0, status=status)
+    return [MatchResult(match_id="m", scenario="s", env_id="duel", seed=0, participants=(seat,))]
 
 
 def _suite(*episodes, **kwargs):
@@ -319,7 +331,12 @@ _DUEL = [_duel("m", "x", "y", 1.0)]
         (lambda: bradley_terry([*_DUEL, _duel("m", "y", "x", 1.0)]), "match_id"),
         (lambda: bradley_terry(_one("x", rank=-1)), "rank"),
         (lambda: bradley_terry([_duel("m", "x", "y", 0.5, status=Status.ERROR)]), "rank"),
-        (lambda: bradley_terry([MatchResult("m", "s", "duel", 0, ())]), "participants"),
+        (
+            lambda: bradley_terry(
+                [MatchResult(match_id="m", scenario="s", env_id="duel", seed=0, participants=())]
+            ),
+            "participants",
+        ),
         (lambda: openskill_ratings(_one("x", status="OK")), "status"),
         (lambda: bradley_terry(["not a match"]), "results"),
         (_suite(("e", "random", [0.0])), "high_ref"),

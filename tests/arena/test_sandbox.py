@@ -19,18 +19,10 @@ import numpy as np
 import pytest
 
 from agents.base import AgentPackageError, EnvSpaces, load_agent
+from arena.launch import probe_agent, start_player
+from arena.players import DEFAULT_LIMITS, AgentFailure, AgentRef, InProcessPlayer, Limits, check_action
 from arena.results import Status
-from arena.sandbox import (
-    DEFAULT_LIMITS,
-    AgentFailure,
-    AgentRef,
-    InProcessPlayer,
-    Limits,
-    SandboxPlayer,
-    check_action,
-    probe_agent,
-    start_player,
-)
+from arena.sandbox import SandboxPlayer
 
 CARTPOLE = EnvSpaces(gym.spaces.Box(-np.inf, np.inf, (4,), np.float32), gym.spaces.Discrete(2), "CartPole-v1")
 OBSERVATION = np.array([0.01, -0.02, 0.03, 0.04], dtype=np.float32)
@@ -370,7 +362,8 @@ def test_an_agent_busy_in_act_dies_soon_after_its_arena_is_killed(tmp_path):
 import sys, threading, time
 import gymnasium as gym, numpy as np
 from agents.base import EnvSpaces
-from arena.sandbox import AgentRef, Limits, start_player
+from arena.launch import start_player
+from arena.players import AgentRef, Limits
 spaces = EnvSpaces(gym.spaces.Box(-1.0, 1.0, (4,), np.float32), gym.spaces.Discrete(2))
 player = start_player(AgentRef("bot", path={str(directory)!r}), spaces, Limits(move_time_s=120.0))
 player.reset(0)

@@ -19,7 +19,7 @@ import arena.tournament
 import envs
 from arena.leaderboard import Board
 from arena.match import MatchSpec, play
-from arena.sandbox import AgentRef
+from arena.players import AgentRef
 from arena.scenario import load_scenario
 from arena.seeding import AGENT_SEED_BITS, ENV_SEED_BITS, agent_seed, env_seed
 from arena.tournament import game_seats, pairing_games, run_tournament, suite_schedule

@@ -25,6 +25,8 @@ def test_the_project_ships_scenarios_and_a_quickstart_over_several_domains():
 
 
 @pytest.mark.parametrize("path", COLLECTIONS, ids=lambda p: p.stem)
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_collections_run_and_rank_every_agent_of_every_included_scenario(path, tmp_path):
     with Board("collection", root=tmp_path) as board:
         for scenario in load_scenarios(path):
@@ -39,6 +41,7 @@ def _needs_mujoco(path: Path) -> bool:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_shipped_scenario_runs_reduced_and_ranks_every_agent(path, tmp_path):
     if _needs_mujoco(path):
         pytest.importorskip("mujoco", reason="MuJoCo scenarios need pip install 'pg-arena[mujoco]'")

@@ -139,6 +139,7 @@ def stored_ids(root: Path) -> list[str]:
         return []
 
 
+@pytest.mark.slow
 def test_a_tournament_killed_with_sigkill_resumes_to_the_same_table_without_losing_or_repeating(
     tmp_path, registered_test_envs
 ):
@@ -184,6 +185,7 @@ label = "random-b"
 """
 
 
+@pytest.mark.slow
 def test_local_pool_and_ray_give_the_same_matches_as_a_sequential_run(tmp_path):
     """Each match depends only on its spec (seeds included), so the executor cannot change any result. (The
     boards share one secret, so that they play the same seeds.)"""
@@ -279,6 +281,7 @@ def test_swiss_rounds_pair_agents_without_rematches_and_resume_to_the_same_pairi
     assert len(pairs) == 6 and set(pairs.values()) == {2}
 
 
+@pytest.mark.slow
 def test_a_forfeit_in_a_team_game_is_a_loss_for_every_seat_of_the_offender(tmp_path):
     """The offender plays a whole side; failing on one seat loses the match on all of them, so the ratings
     count it as losses, not as draws between its other seats and the opponents."""
@@ -317,11 +320,14 @@ def test_a_forfeit_in_a_team_game_is_a_loss_for_every_seat_of_the_offender(tmp_p
 def test_swiss_points_give_a_win_one_point_and_a_draw_half_to_each():
     def duel(a, rank_a, b, rank_b):
         return MatchResult(
-            "m",
-            "s",
-            "g",
-            0,
-            (Participant(a, "p0", "p0", rank_a, 0.0), Participant(b, "p1", "p1", rank_b, 0.0)),
+            match_id="m",
+            scenario="s",
+            env_id="g",
+            seed=0,
+            participants=(
+                Participant(agent=a, seat="p0", team="p0", rank=rank_a, score=0.0),
+                Participant(agent=b, seat="p1", team="p1", rank=rank_b, score=0.0),
+            ),
         )
 
     results = [duel("A", 0, "B", 0), duel("C", 0, "D", 1), duel("gone", 0, "A", 1)]
@@ -346,7 +352,8 @@ def test_a_suite_whose_references_have_not_played_yet_has_no_table_rather_than_a
     with Board("b", root=tmp_path) as board:
         spec = {"scenario": {"low_reference": "random", "high_reference": "best"}}
         board.add_scenario("h", "suite", "suite", "s.toml", spec)
+        episode = Participant(agent="random", seat="agent", team="random", rank=0, score=20.0)
         board.record(
-            MatchResult("m", "h", "CartPole-v1", 0, (Participant("random", "agent", "random", 0, 20.0),))
+            MatchResult(match_id="m", scenario="h", env_id="CartPole-v1", seed=0, participants=(episode,))
         )
         assert scenario_table(board, board.scenarios()[0]) == []

@@ -2,6 +2,7 @@
 ``arena.training`` trains and evaluates through agent packages."""
 
 import csv
+import json
 import shutil
 
 import gymnasium as gym
@@ -11,6 +12,7 @@ import torch
 
 from agents import Agent, load_agent
 from agents.pg import a2c, ppo, reinforce
+from agents.pg.presets import ALGORITHMS
 from agents.pg.trainer import Learner
 from arena.training import evaluate, train
 
@@ -35,6 +37,21 @@ def test_same_seed_gives_bit_identical_parameters_on_cpu(module, config):
     first, second, other = run(7), run(7), run(8)
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
     assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+@pytest.mark.parametrize("module", [ppo, a2c, reinforce], ids=lambda module: module.__name__)
+def test_every_learner_without_a_config_trains_with_its_papers_defaults_and_saves_under_its_name(
+    module, tmp_path
+):
+    """The three ``learn`` functions are one path (``Algorithm.learn``) with each algorithm's own parts."""
+    algorithm = ALGORITHMS[module.__name__.rsplit(".", 1)[1]]
+    defaults = algorithm.config()
+    steps = defaults.num_envs * defaults.num_steps  # one update
+    agent = module.learn("CartPole-v1", total_steps=steps, seed=0, device="cpu", out=tmp_path)
+    training = json.loads((tmp_path / "training.json").read_text())
+    assert agent.name == f"{algorithm.name}-CartPole-v1"
+    assert training["algo"] == algorithm.name and training["total_steps"] == steps
+    assert training["config"] == json.loads(json.dumps(defaults.as_dict()))
 
 
 def test_checkpoint_loads_as_agent_acting_like_the_trained_policy(tmp_path):

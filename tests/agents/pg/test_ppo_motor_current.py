@@ -13,6 +13,7 @@ overshoots. Measured with these settings: after 131k steps the deterministic pol
 import statistics
 
 import gymnasium as gym
+import pytest
 
 import agents
 from agents.pg import ppo
@@ -38,6 +39,7 @@ def _pi_mean_return() -> float:
     return statistics.mean(returns)
 
 
+@pytest.mark.slow
 def test_ppo_current_control_beats_the_pi_baseline():
     config = ppo.PPOConfig(
         num_envs=64,

@@ -32,6 +32,7 @@ def final_qd_score(algorithm: str, seed: int) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_gradient_variation_beats_map_elites_qd_score_at_equal_evaluations_in_4_of_5_seeds():
     """The MAP-Elites runs are shared by both comparisons."""
     me = [final_qd_score("me", seed) for seed in SEEDS]

@@ -250,3 +250,26 @@ def test_graph_features_read_in_periods_of_cover_whatever_the_number_of_stores()
         assert torch.allclose(graph.x[1:, on_hand], torch.ones(stores + 1))
         assert torch.allclose(graph.x[1:, len(NODE_FEATURES) :], torch.ones(stores + 1, 2))
         assert graph.edge_index.T.tolist() == [[s + 1, d + 1] for s, d in simulator.network.edges]
+
+
+def test_a_batch_of_the_structure_is_the_batch_of_scenario_graphs_without_their_features():
+    """A graph policy builds the batch's structure once (``GraphStructure.batch``) and feeds it node features;
+    that is the same ``torch_geometric`` batch as one ``Data`` per scenario (``to_graph``): scenario b's node
+    ids offset by b x (nodes + 1), the edge features repeated, the ``batch`` vector, exactly."""
+    from envs.inventory.graph import graph_structure, node_features, to_graph
+
+    simulator = make_simulator(
+        topology="network", num_warehouses=2, num_stores=4, adjacency=[[1, 1, 1, 0], [0, 1, 1, 1]]
+    )
+    state = simulator.initial_state(3)
+    structure = graph_structure(simulator)
+    template, graphs = structure.batch(3), to_graph(simulator, state)
+    nodes, edges = len(simulator.network.names) + 1, simulator.num_edges
+    assert torch.equal(template.edge_index, graphs.edge_index)
+    assert torch.equal(
+        template.edge_index[:, edges:],
+        structure.edge_index.repeat(1, 2) + nodes * torch.tensor([1] * edges + [2] * edges),
+    )
+    assert torch.equal(template.edge_attr, graphs.edge_attr)
+    assert torch.equal(template.batch, graphs.batch)
+    assert torch.equal(graphs.x, node_features(structure, state).reshape(3 * nodes, -1))

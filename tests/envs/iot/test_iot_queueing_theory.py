@@ -117,6 +117,7 @@ def test_join_shortest_queue_is_not_mmc():
     assert measured > 1.075 * erlang_c_response(LAMBDA, 1.0, C)
 
 
+@pytest.mark.slow
 def test_round_robin_on_four_identical_servers_gives_each_an_e4_m1_queue():
     """Every fourth Poisson arrival: Erlang-4 gaps of mean 4/3 s at each unit-speed server, E4/M/1."""
     expected = e4_m1_response(LAMBDA, 1.0)
@@ -125,6 +126,7 @@ def test_round_robin_on_four_identical_servers_gives_each_an_e4_m1_queue():
     assert measured == pytest.approx(expected, rel=0.07)
 
 
+@pytest.mark.slow
 def test_random_dispatch_on_four_identical_servers_gives_each_an_mm1_queue():
     """Uniform random splitting of a Poisson stream: four M/M/1 queues at load 0.75, T = 1 / (1 - 0.75)."""
     measured, _ = mean_response(
@@ -133,6 +135,7 @@ def test_random_dispatch_on_four_identical_servers_gives_each_an_mm1_queue():
     assert measured == pytest.approx(1 / (1 - LAMBDA / C), rel=0.08)
 
 
+@pytest.mark.slow
 def test_single_server_sjf_beats_fcfs_and_each_matches_its_mg1_formula():
     """One unit-speed server at load 0.75, exponential sizes: FCFS is M/G/1 (Pollaczek-Khinchine, 4 s);
     non-preemptive SJF follows the size-class formula (2.5554 s). Same seeds, so the difference is sharp."""

@@ -18,6 +18,7 @@ seat (and of the mover at every move) and checks, sentence by sentence:
 import re
 
 import numpy as np
+import pytest
 
 import envs
 from envs.werewolf.game import PHASES, ROLES, Rules
@@ -133,6 +134,7 @@ def play_and_check(kwargs: dict, seed: int) -> Referee:
     return referee
 
 
+@pytest.mark.slow
 def test_no_observation_or_info_reveals_another_players_private_facts_in_1000_random_games():
     sentences = 0
     seers_with_checks = 0

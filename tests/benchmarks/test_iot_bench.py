@@ -5,7 +5,7 @@ import json
 
 from rich.console import Console
 
-from arena.bench.iot import SCENARIOS, run_iot_bench
+from benchmarks.iot import SCENARIOS, run_iot_bench
 
 
 def test_iot_bench_writes_json_csv_and_plot_consistent_with_its_results(tmp_path):

@@ -18,11 +18,15 @@ import math
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
+import typer
 from rich.console import Console
 from rich.table import Table
+
+from arena.cli import output
+from benchmarks import BenchOut, benchmark
 
 # Per env: our batch of envs, the PPO update both sides share, env kwargs and the return threshold.
 BENCH: dict[str, dict[str, Any]] = {
@@ -66,7 +70,7 @@ def run_pg_bench(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Train both PPOs for ``steps`` env steps on ``env_id``; print and write the comparison."""
-    from arena.bench.motor import device_name
+    from benchmarks._machine import device_name
     from envs._core.torch_vector import resolve_device
 
     if env_id not in BENCH:
@@ -258,3 +262,22 @@ def _print(console: Console, results: dict) -> None:
         + ("n/a (not reached by both)" if faster is None else f"{faster:.1f}x faster")
         + f"; device {results['device']} ({results['device_name']})"
     )
+
+
+@benchmark("pg")
+def pg_command(
+    env_id: Annotated[str, typer.Argument(help="CartPole-v1 or arena/DCMotorCurrent-v0.")] = "CartPole-v1",
+    steps: Annotated[int, typer.Option(min=1000, help="Training steps for each side.")] = 150_000,
+    device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of both runs.")] = 0,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Our PPO on the batched env against Stable-Baselines3's PPO (8 envs) with identical updates: training
+    steps/s and wall time to a return threshold, with a learning-curve plot.
+
+    Example: [bold]arena bench pg CartPole-v1 --steps 150000[/]
+    """
+    try:
+        run_pg_bench(env_id, steps=steps, device=device, out_dir=out, console=output.console, seed=seed)
+    except ValueError as error:
+        output.fail(str(error))

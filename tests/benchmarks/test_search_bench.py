@@ -4,7 +4,7 @@ import json
 
 from rich.console import Console
 
-from arena.bench.search import run_search_bench
+from benchmarks.search import run_search_bench
 
 
 def test_search_bench_writes_json_and_plot_with_positive_rates(tmp_path):

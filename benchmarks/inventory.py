@@ -40,13 +40,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from arena.bench.motor import device_name
+from arena.cli import output
+from benchmarks import BenchOut, benchmark
+from benchmarks._machine import device_name
 
 SETTING = {"demand": "poisson", "demand_mean": 5.0, "lead_time": 2, "holding_cost": 1.0, "underage_cost": 9.0}
 
@@ -322,3 +325,17 @@ def _print(console: Console, results: dict[str, Any]) -> None:
         cells = [f"{row[k]:.3f} ({row[k] / bound - 1:+.1%})" for k in ("gnn", "mlp", "base_stock")]
         gnn.add_row(n, *cells, f"{bound:.3f}")
     console.print(gnn)
+
+
+@benchmark("inventory")
+def inventory_command(
+    device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
+    budget: Annotated[float, typer.Option(min=1.0, help="Training seconds for each learner.")] = 60.0,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Inventory: wall time to a 1 % optimality gap for HDPO against REINFORCE and PPO on the same setting,
+    GNN vs MLP policies on warehouse + N stores, and the simulator's scenario-periods/s.
+
+    Example: [bold]arena bench inventory --budget 60[/]
+    """
+    run_inventory_bench(device=device, budget_s=budget, out_dir=out, console=output.console)

@@ -15,14 +15,17 @@ import itertools
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from agents.search.grpo import ESTIMATORS, SearchGRPOConfig, learn
-from arena.bench.sandbox import cpu_name
+from arena.cli import output
+from benchmarks import BenchOut, benchmark
+from benchmarks._machine import cpu_name
 
 
 def env_steps_per_second(interface: str, steps: int, windows: int = 3) -> float:
@@ -166,3 +169,20 @@ def _print(console: Console, results: dict[str, Any]) -> None:
             f"{np.mean([r['cpu_s'] for r in runs]):.0f}",
         )
     console.print(learning)
+
+
+@benchmark("search")
+def search_command(
+    seeds: Annotated[int, typer.Option(min=1, help="Training seeds per estimator.")] = 3,
+    updates: Annotated[int, typer.Option(min=1, help="Policy updates per training run.")] = 60,
+    steps: Annotated[int, typer.Option(min=100, help="Env steps timed per interface.")] = 6000,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Search QA: env steps/s (text and structured), BM25 queries/s, and the learning curves of GRPO,
+    Dr. GRPO, RLOO, SAN, SPO and EMPG side by side.
+
+    Example: [bold]arena bench search --seeds 3[/]
+    """
+    run_search_bench(
+        seeds=tuple(range(seeds)), updates=updates, steps=steps, out_dir=out, console=output.console
+    )

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import itertools
 import json
-import platform
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+import typer
 from rich.console import Console
 from rich.table import Table
+
+from arena.cli import output
+from benchmarks import BenchOut, benchmark
+from benchmarks._machine import device_name
 
 EXPERIMENT = {"motor": "permanent", "converter": "cont_4qc", "load_params": {"b": 0.05, "j_load": 1e-4}}
 
@@ -45,18 +49,6 @@ def _best_rate(step, steps: int, items: int, device: torch.device, windows: int 
         _synchronize(device)
         best = max(best, items * (high - low) / (time.perf_counter() - start))
     return best
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _single_env_rate(steps: int) -> tuple[float, dict[str, np.ndarray]]:
@@ -238,3 +230,17 @@ def _print(console: Console, results: dict[str, Any], batched: dict[int, float])
         console.print(
             f"trajectory vs GEM, max error / peak: omega {errors['omega']:.2e}, i_a {errors['i_a']:.2e}"
         )
+
+
+@benchmark("motor")
+def motor_command(
+    device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
+    steps: Annotated[int, typer.Option(min=10, help="Steps timed per configuration.")] = 2000,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Motor simulation: single env and batched steps/s (batch 1 to 16384), against gym-electric-motor when
+    it is installed, plus a step-response plot.
+
+    Example: [bold]arena bench motor --device auto[/]
+    """
+    run_motor_bench(device=device, steps=steps, out_dir=out, console=output.console)

@@ -15,16 +15,19 @@ import csv
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import gymnasium as gym
 import numpy as np
 import torch
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from arena.bench.sandbox import cpu_name
+from arena.cli import output
 from arena.episodes import play_episodes
+from benchmarks import BenchOut, benchmark
+from benchmarks._machine import cpu_name
 
 ENV_ID = "arena/IoTScheduling-v0"
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -205,3 +208,21 @@ def _print(results: dict[str, Any], console: Console) -> None:
                 f"{m['utilisation']:.3f}",
             )
         console.print(table)
+
+
+@benchmark("iot")
+def iot_command(
+    tasks: Annotated[int, typer.Option(min=10, help="Tasks per episode in the scheduler table.")] = 1000,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per scheduler and scenario.")] = 3,
+    decisions: Annotated[int, typer.Option(min=100, help="Decisions timed for decisions/s.")] = 30_000,
+    policy: Annotated[Path | None, typer.Option(help="A trained PG scheduler package to include.")] = None,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """IoT scheduling: decisions/s under a heuristic and the PG policy, every scheduler on the standard
+    scenarios (mean/p99 response, energy, SLA misses, utilisation) as CSV, and the energy-latency plot.
+
+    Example: [bold]arena bench iot --seeds 3[/]
+    """
+    run_iot_bench(
+        tasks=tasks, seeds=seeds, decisions=decisions, policy_dir=policy, out_dir=out, console=output.console
+    )

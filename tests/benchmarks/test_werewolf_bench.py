@@ -2,7 +2,8 @@
 
 import json
 
-from arena.bench.werewolf import run_werewolf_bench, wilson_interval
+from agents.stats import wilson_interval
+from benchmarks.werewolf import run_werewolf_bench
 
 
 def test_wilson_interval_matches_the_closed_form_for_half_of_100():

@@ -10,17 +10,20 @@ villagers' and werewolves' win rates under scripted and random play with 95 % Wi
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import torch
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from arena.bench.motor import device_name
+from agents.stats import wilson_interval
+from arena.cli import output
+from benchmarks import BenchOut, benchmark
+from benchmarks._machine import device_name
 
 
 @dataclass(frozen=True)
@@ -38,16 +41,6 @@ class WerewolfTally:
         """``side``'s win rate and its 95 % Wilson interval (low, high)."""
         wins = self.villager_wins if side == "villagers" else self.werewolf_wins
         return wins / self.games, *wilson_interval(wins, self.games)
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion (z = 1.96: 95 %)."""
-    if trials < 1:
-        raise ValueError(f"trials={trials} must be >= 1")
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def play_werewolf(
@@ -146,3 +139,16 @@ def _print(console: Console, results: dict[str, Any]) -> None:
             rate("werewolf_win_rate"),
         )
     console.print(table)
+
+
+@benchmark("werewolf")
+def werewolf_command(
+    games: Annotated[int, typer.Option(min=1, help="Games per agent kind.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the first game.")] = 0,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Werewolf: turns/s and games/s through the AEC API with scripted and random players, on one core.
+
+    Example: [bold]arena bench werewolf --games 500[/]
+    """
+    run_werewolf_bench(games=games, seed=seed, out_dir=out, console=output.console)

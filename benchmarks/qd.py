@@ -1,7 +1,14 @@
-"""``arena bench qd-eval``: the QD evaluator's throughput against raw MuJoCo and a Gymnasium vector env.
+"""``arena bench qd``: MAP-Elites, PGA-ME and DCG-ME side by side on one QD task at equal evaluations.
 
-One experiment per run: ``batch`` episodes of ``task`` (``episode_length`` steps at most), all with the same
-open-loop random actions (uniform in [-1, 1], seeded). Timed on the same machine, in the same process:
+Each algorithm runs ``evals`` evaluations per seed with :func:`agents.qd.cpu_config` (the same batch sizes, so
+the same evaluation count). Writes ``qd_<task>.json`` (per algorithm and seed: final qd_score, coverage,
+max_fitness, evaluations, wall time; per algorithm: the means) and ``qd_<task>_curves.png`` (QD-score
+against evaluations, mean over seeds with min-max band) to ``out_dir``, or the JSON to ``json_out``.
+
+Then (unless ``--no-throughput``) :func:`run_qd_eval_bench`: the QD evaluator's throughput against raw
+MuJoCo and a Gymnasium vector env. One experiment per run: ``batch`` episodes of ``task`` (``episode_length``
+steps at most), all with the same open-loop random actions (uniform in [-1, 1], seeded). Timed on the same
+machine, in the same process:
 
 * ``evaluator``: :class:`envs.qd.evaluator.BatchEvaluator` with those actions (``evaluate_agent``);
 * ``raw``: the bare physics of exactly those episodes: the same start states (set the same way), the same
@@ -28,15 +35,122 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from agents.pg.trainer import torch_threads
-from arena.bench.sandbox import cpu_name
+from arena.cli import output
+from arena.cli.options import check_qd_task
+from benchmarks import BenchOut, benchmark
+from benchmarks._machine import cpu_name
+
+ALGORITHMS = ("me", "pga_me", "dcg_me")
+
+
+def run_qd_bench(
+    task: str = "pointmaze",
+    evals: int = 2000,
+    seeds: int = 3,
+    algorithms=ALGORITHMS,
+    json_out: Path | None = None,
+    out_dir: Path = Path("results/bench"),
+    console: Console | None = None,
+    episode_length: int | None = None,
+) -> dict[str, Any]:
+    """Run every algorithm for seeds 0..seeds-1; print the table, write the JSON and the curves plot."""
+    from agents.qd import run_qd
+
+    if seeds < 1:
+        raise ValueError(f"seeds={seeds} must be >= 1")
+    unknown = set(algorithms) - set(ALGORITHMS)
+    if unknown:
+        raise ValueError(f"algorithms {sorted(unknown)} not among {list(ALGORITHMS)}")
+    console = console or Console()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    curves: dict[str, list[tuple[list[int], list[float]]]] = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small batched matmuls: one thread is much faster than two on a busy CPU
+    try:
+        for name in algorithms:
+            runs[name], curves[name] = [], []
+            for seed in range(seeds):
+                run = run_qd(
+                    name, task, evals, seed, episode_length=episode_length, progress=True, console=console
+                )
+                last = run.rows[-1]
+                keys = ("qd_score", "coverage", "max_fitness", "evaluations", "wall_time_s")
+                runs[name].append({"seed": seed, **{k: last[k] for k in keys}})
+                curves[name].append(([r["evaluations"] for r in run.rows], [r["qd_score"] for r in run.rows]))
+    finally:
+        torch.set_num_threads(threads)
+    results: dict[str, Any] = {
+        "task": task,
+        "evals": evals,
+        "seeds": seeds,
+        "episode_length": episode_length,
+        "cpu": cpu_name(),
+        "torch_threads": 1,
+        "runs": runs,
+        "mean": {
+            name: {
+                k: float(np.mean([r[k] for r in rows]))
+                for k in ("qd_score", "coverage", "max_fitness", "wall_time_s")
+            }
+            for name, rows in runs.items()
+        },
+    }
+    _curves_plot(curves, task, out_dir / f"qd_{task}_curves.png")
+    json_path = Path(json_out) if json_out is not None else out_dir / f"qd_{task}.json"
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2))
+    _print_comparison(console, results)
+    return results
+
+
+def _curves_plot(curves: dict[str, list[tuple[list[int], list[float]]]], task: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, per_seed in curves.items():
+        x = per_seed[0][0]
+        y = np.array([scores for _, scores in per_seed])
+        ax.plot(x, y.mean(axis=0), label=name)
+        ax.fill_between(x, y.min(axis=0), y.max(axis=0), alpha=0.2)
+    ax.set(xlabel="evaluations", ylabel="QD-score", title=f"QD-score on {task}")
+    ax.legend()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _print_comparison(console: Console, results: dict[str, Any]) -> None:
+    table = Table(
+        title=f"QD on {results['task']}, {results['evals']} evaluations x {results['seeds']} seeds, "
+        f"{results['cpu']}"
+    )
+    for column in ("algorithm", "QD-score", "coverage", "max fitness", "wall time (s)"):
+        table.add_column(column, justify="left" if column == "algorithm" else "right")
+    for name, mean in results["mean"].items():
+        table.add_row(
+            name,
+            f"{mean['qd_score']:,.0f}",
+            f"{mean['coverage']:.3f}",
+            f"{mean['max_fitness']:.1f}",
+            f"{mean['wall_time_s']:.0f}",
+        )
+    console.print(table)
+
+
+# ----- the evaluator's throughput
 
 
 def _open_loop(actions: np.ndarray):
@@ -166,11 +280,11 @@ def run_qd_eval_bench(
         "gym_sync_vector": {"env_id": gym_id, "env_steps_per_s": batch * episode_length / gym_s},
     }
     (out_dir / f"qd_eval_{task}.json").write_text(json.dumps(results, indent=2))
-    _print(console, results)
+    _print_throughput(console, results)
     return results
 
 
-def _print(console: Console, results: dict[str, Any]) -> None:
+def _print_throughput(console: Console, results: dict[str, Any]) -> None:
     table = Table(
         title=f"QD evaluator, {results['task']}, batch {results['batch']}, {results['episode_length']} steps "
         f"on {results['cpu']}"
@@ -189,3 +303,49 @@ def _print(console: Console, results: dict[str, Any]) -> None:
         table.add_row(label, f"{row['env_steps_per_s']:,.0f}", f"{evals:,.2f}" if evals else "-")
     console.print(table)
     console.print(f"evaluator overhead over the raw simulator: {100 * results['overhead']:.1f} %")
+
+
+@benchmark("qd")
+def qd_command(
+    task: Annotated[
+        str, typer.Option(help="pointmaze, or a MuJoCo task such as walker2d_uni.")
+    ] = "pointmaze",
+    evals: Annotated[int, typer.Option(min=1, help="Evaluations per algorithm and seed.")] = 2000,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..K-1 per algorithm.")] = 3,
+    episode_length: Annotated[
+        int | None, typer.Option(min=1, help="Steps per episode (default: the task's literature length).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results JSON here.")] = None,
+    throughput: Annotated[
+        bool, typer.Option(help="Also time the batched evaluator against the bare simulator loop.")
+    ] = True,
+    batch: Annotated[int, typer.Option(min=1, help="Policies per batch for the throughput part.")] = 128,
+    out: BenchOut = Path("results/bench"),
+) -> None:
+    """Quality diversity: MAP-Elites, PGA-ME and DCG-ME at equal evaluations (final QD-score, coverage and max
+    fitness per seed, QD-score curves in one plot), then the batched evaluator's evaluations/s against the
+    bare simulator loop (raw MuJoCo steps) and a Gymnasium vector env on the same task.
+
+    Example: [bold]arena bench qd --task walker2d_uni --evals 5000 --seeds 1 --episode-length 250[/]
+    """
+    check_qd_task(task)
+    try:
+        run_qd_bench(
+            task=task,
+            evals=evals,
+            seeds=seeds,
+            json_out=json_out,
+            out_dir=out,
+            console=output.console,
+            episode_length=episode_length,
+        )
+        if throughput:
+            run_qd_eval_bench(
+                task=task,
+                batch=batch,
+                out_dir=out,
+                console=output.console,
+                episode_length=episode_length or 200,
+            )
+    except ValueError as error:
+        output.fail(str(error))

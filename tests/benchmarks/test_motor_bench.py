@@ -4,7 +4,7 @@ import json
 
 from rich.console import Console
 
-from arena.bench.motor import run_motor_bench
+from benchmarks.motor import run_motor_bench
 
 
 def test_motor_bench_prints_the_table_and_writes_json_and_step_response_png(tmp_path):

@@ -1,0 +1,216 @@
+"""``arena tournament``, ``arena leaderboard`` and ``arena submit``: play scenarios onto a board, show its
+tables, add an agent package to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from agents import AgentPackageError
+from arena.cli.options import BoardOption, TrustOption, check_board
+from arena.cli.output import console, errors, fail, print_json, progress, say_layers, write_csv, write_json
+from envs import unknown_message
+
+
+def tournament_command(
+    scenario_file: Annotated[
+        Path, typer.Argument(help="A scenario TOML file, e.g. scenarios/quickstart.toml.")
+    ],
+    board: BoardOption = "default",
+    workers: Annotated[int, typer.Option(min=1, help="Matches played in parallel (local process pool).")] = 1,
+    backend: Annotated[
+        str, typer.Option(help="'local' (process pool) or 'ray' (needs the ray extra).")
+    ] = "local",
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip matches already on the board (the default).")
+    ] = True,
+    trust_agents: TrustOption = False,
+) -> None:
+    """Play a scenario (or each scenario of a collection file), store every match on a leaderboard, and print
+    the ranked tables; JSON, CSV and an HTML page are written next to the board.
+
+    Matches already stored are skipped, so a tournament that was killed resumes where it stopped.
+
+    Example: [bold]arena tournament scenarios/quickstart.toml --board default --workers 2[/]
+    """
+    from arena.leaderboard import Board
+    from arena.scenario import ScenarioError, load_scenarios
+
+    try:
+        scenarios = load_scenarios(scenario_file)
+    except ScenarioError as error:
+        fail(str(error))
+    if backend not in ("local", "ray"):
+        fail(f"--backend {backend!r} is not allowed; use 'local' or 'ray'")
+    if any(entry.path for scenario in scenarios for entry in scenario.spec.agents):
+        say_layers(trust_agents)
+    played = stored = forfeits = replayed = 0
+    try:
+        with Board(board) as store:
+            for scenario in scenarios:
+                if not resume and store.match_ids(scenario.hash):
+                    fail(f"board {board!r} already has matches of {scenario.name!r}; resume or pick another")
+                summary = _run_with_progress(scenario, store, workers, backend, trust_agents)
+                played, stored = played + summary.played, stored + summary.already_stored
+                forfeits, replayed = forfeits + summary.forfeits, replayed + summary.replayed
+            hashes = {scenario.hash for scenario in scenarios}
+            _print_tables(store, [s for s in store.scenarios() if s["hash"] in hashes])
+            written = _write_tables(store)
+    except ValueError as error:
+        fail(str(error))
+    console.print(
+        f"{played} matches played ({replayed} of them replayed for a changed env or agent version), "
+        f"{stored} already on board {board!r}, {forfeits} forfeits; "
+        f"tables written to {', '.join(map(str, written))}"
+    )
+
+
+def _run_with_progress(scenario, store, workers: int, backend: str, trust_agents: bool):
+    from arena.tournament import run_tournament
+
+    bar = progress(TextColumn("forfeits: {task.fields[forfeits]}"), TextColumn("ETA"), TimeRemainingColumn())
+    with bar:
+        task = bar.add_task(f"{scenario.name}", total=0, forfeits=0)
+        forfeits = [0]
+
+        def on_schedule(total: int, stored: int) -> None:
+            bar.update(task, total=(bar.tasks[0].total or 0) + total, advance=stored)
+
+        def on_result(result) -> None:
+            forfeits[0] += result.forfeited
+            bar.update(task, advance=1, forfeits=forfeits[0])
+
+        return run_tournament(
+            scenario,
+            store,
+            workers=workers,
+            backend=backend,
+            trust_agents=trust_agents,
+            on_result=on_result,
+            on_schedule=on_schedule,
+        )
+
+
+def _print_tables(store, scenarios: list[dict]) -> None:
+    from arena.leaderboard import scenario_table
+
+    for scenario in scenarios:
+        rows = scenario_table(store, scenario)
+        table = Table(title=f"{store.name} / {scenario['name']} ({scenario['kind']})")
+        if scenario["kind"] == "match":
+            for column in ("rank", "agent", "rating [95% CI]", "games", "W-D-L", "forfeits"):
+                table.add_column(
+                    column, justify="left" if column == "agent" else "right", no_wrap=column != "agent"
+                )
+            for rank, row in enumerate(rows, 1):
+                table.add_row(
+                    str(rank),
+                    row["agent"],
+                    f"{row['rating']:.0f} [{_bound(row['low'])}, {_bound(row['high'])}]",
+                    str(row["games"]),
+                    f"{row['wins']}-{row['draws']}-{row['losses']}",
+                    str(row["forfeits"]),
+                )
+        else:
+            env_ids = sorted({r["env_id"] for r in rows} - {"overall"})
+            table.add_column("rank", justify="right")
+            table.add_column("agent", min_width=max(len(r["agent"]) for r in rows))
+            table.add_column("overall [95% CI]", justify="right", no_wrap=True)
+            for env_id in env_ids:  # normalised score per env; details in the JSON/CSV
+                table.add_column(env_id.removeprefix("arena/"), justify="right")
+            score = {(r["agent"], r["env_id"]): r for r in rows}
+            overall = sorted((r for r in rows if r["env_id"] == "overall"), key=lambda r: -r["score"])
+            for rank, row in enumerate(overall, 1):
+                cells = [f"{score[(row['agent'], e)]['score']:.3f}" for e in env_ids]
+                interval = f"{row['score']:.3f} [{_bound(row['low'], 3)}, {_bound(row['high'], 3)}]"
+                table.add_row(str(rank), row["agent"], interval, *cells)
+        console.print(table if rows else f"{scenario['name']}: no table yet (matches still to be played)")
+
+
+def _bound(value: float | None, decimals: int = 0) -> str:
+    """An interval end; None means unbounded (too few games to bound it)."""
+    return "?" if value is None else f"{value:.{decimals}f}"
+
+
+def _write_tables(store) -> list[Path]:
+    """Every scenario's table as JSON, CSV and an HTML page (with PNG plots) next to the board's database."""
+    from arena.leaderboard import scenario_table
+    from arena.report import write_board_html
+
+    rows = [row for scenario in store.scenarios() for row in scenario_table(store, scenario)]
+    folder = store.path.parent
+    json_path = write_json(rows, folder / "leaderboard.json")
+    csv_path = folder / "leaderboard.csv"
+    write_csv(rows, csv_path)
+    return [json_path, csv_path, write_board_html(store, folder / "leaderboard.html")]
+
+
+def leaderboard_command(
+    board: BoardOption = "default",
+    scenario: Annotated[str | None, typer.Option(help="Only this scenario (by name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML page (plots beside it).")
+    ] = None,
+) -> None:
+    """Print a board's ranked tables, recomputed from its match log.
+
+    Example: [bold]arena leaderboard --board default --json[/], or [bold]--html leaderboard.html[/]
+    """
+    from arena.leaderboard import Board, scenario_table
+    from arena.report import write_board_html
+
+    check_board(board)
+    with Board(board) as store:
+        scenarios = [s for s in store.scenarios() if scenario is None or s["name"] == scenario]
+        if scenario is not None and not scenarios:
+            fail(unknown_message("scenario", scenario, [s["name"] for s in store.scenarios()]))
+        if html is not None:
+            errors.print(f"page written to {write_board_html(store, html)}")
+        if not (as_json or as_csv):
+            _print_tables(store, scenarios)
+            return
+        rows = [row for s in scenarios for row in scenario_table(store, s)]
+    if as_json:
+        print_json(rows)
+    else:
+        write_csv(rows)
+
+
+def submit_command(
+    directory: Annotated[Path, typer.Argument(help="An agent package directory (with agent.toml).")],
+    board: BoardOption = "default",
+    workers: Annotated[int, typer.Option(min=1, help="Matches played in parallel.")] = 1,
+    trust_agents: TrustOption = False,
+) -> None:
+    """Check an agent package in a sandbox, add it to a board, and play its matches in the board's scenarios.
+
+    Example: [bold]arena submit my_agents/bot --board default[/]
+    """
+    from arena.leaderboard import Board
+    from arena.players import AgentFailure
+    from arena.submit import submit
+
+    say_layers(trust_agents)
+    try:
+        with Board(board) as store:
+            submission = submit(directory, store, trust_agents=trust_agents)
+            console.print(
+                f"{submission.label} stored at {submission.stored_at} (content {submission.content_hash}); "
+                f"probed on {', '.join(submission.probed_envs)}"
+            )
+            for scenario in submission.scenarios:
+                _run_with_progress(scenario, store, workers, "local", trust_agents)
+            _print_tables(
+                store, [s for s in store.scenarios() if s["hash"] in {x.hash for x in submission.scenarios}]
+            )
+            _write_tables(store)
+    except (AgentPackageError, AgentFailure, ValueError) as error:
+        fail(str(error))
+    if not submission.scenarios:
+        console.print(f"no scenario on board {board!r} plays its envs yet; it will join those that do")
