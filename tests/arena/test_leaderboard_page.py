@@ -73,13 +73,21 @@ def test_names_and_reasons_from_submissions_are_escaped(tmp_path):
         for i in range(4):
             board.record(
                 MatchResult(
-                    f"m{i}",
-                    "h",
-                    "game",
-                    i,
-                    (
-                        Participant(evil, "p0", "p0", 1, 0.0, Status.ERROR, evil),
-                        Participant("fine", "p1", "p1", 0, 1.0),
+                    match_id=f"m{i}",
+                    scenario="h",
+                    env_id="game",
+                    seed=i,
+                    participants=(
+                        Participant(
+                            agent=evil,
+                            seat="p0",
+                            team="p0",
+                            rank=1,
+                            score=0.0,
+                            status=Status.ERROR,
+                            reason=evil,
+                        ),
+                        Participant(agent="fine", seat="p1", team="p1", rank=0, score=1.0),
                     ),
                 )
             )
@@ -155,11 +163,14 @@ def test_names_that_look_like_mathtext_are_drawn_as_written(tmp_path):
     ratings = rating_intervals_png(rows, tmp_path / "ratings.png", "board / $\\frac{1}{0}$")
     results = [
         MatchResult(
-            f"m{i}",
-            "h",
-            "env$\\frac{}{}$",
-            i,
-            tuple(Participant(name, f"p{j}", f"p{j}", 0, float(i + j)) for j, name in enumerate(MATH_NAMES)),
+            match_id=f"m{i}",
+            scenario="h",
+            env_id="env$\\frac{}{}$",
+            seed=i,
+            participants=tuple(
+                Participant(agent=name, seat=f"p{j}", team=f"p{j}", rank=0, score=float(i + j))
+                for j, name in enumerate(MATH_NAMES)
+            ),
         )
         for i in range(3)
     ]
@@ -174,13 +185,13 @@ def test_a_board_with_mathtext_names_still_renders_its_page(tmp_path):
         for i in range(4):
             board.record(
                 MatchResult(
-                    f"m{i}",
-                    "h",
-                    "game",
-                    i,
-                    (
-                        Participant(MATH_NAMES[0], "p0", "p0", i % 2, 0.0),
-                        Participant("$$", "p1", "p1", 1 - i % 2, 1.0),
+                    match_id=f"m{i}",
+                    scenario="h",
+                    env_id="game",
+                    seed=i,
+                    participants=(
+                        Participant(agent=MATH_NAMES[0], seat="p0", team="p0", rank=i % 2, score=0.0),
+                        Participant(agent="$$", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
                     ),
                 )
             )
@@ -197,13 +208,13 @@ def test_a_bidi_control_stored_by_hand_reaches_the_page_only_as_a_visible_code(t
         for i in range(4):
             board.record(
                 MatchResult(
-                    f"m{i}",
-                    "h",
-                    "game",
-                    i,
-                    (
-                        Participant("ok-a", "p0", "p0", i % 2, 0.0),
-                        Participant("ok-b", "p1", "p1", 1 - i % 2, 1.0),
+                    match_id=f"m{i}",
+                    scenario="h",
+                    env_id="game",
+                    seed=i,
+                    participants=(
+                        Participant(agent="ok-a", seat="p0", team="p0", rank=i % 2, score=0.0),
+                        Participant(agent="ok-b", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
                     ),
                 )
             )
