@@ -88,8 +88,8 @@ def parse_reply(reply: str, mask: dict[str, Any], max_text_length: int) -> tuple
 def clean_text(text: str, max_length: int) -> str:
     """``text`` on one line of printable ASCII (other whitespace becomes spaces, other characters are
     dropped), at most ``max_length`` characters."""
-    flat = " ".join(text.split())
-    return "".join(c for c in flat if " " <= c <= "~")[:max_length]
+    printable = "".join(c if " " <= c <= "~" else " " if c.isspace() else "" for c in text)
+    return " ".join(printable.split())[:max_length].rstrip()
 
 
 class LanguageModelPlayer:
