@@ -297,7 +297,7 @@ def _execute_on_ray(specs: list[MatchSpec], workers: int) -> Iterable[MatchResul
     except ModuleNotFoundError:
         raise ValueError("backend='ray' needs the ray extra: pip install -e '.[ray]'") from None
     if not ray.is_initialized():
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     # Matches go out in chunks (about four per worker) so that Ray's per-task cost is paid per chunk.
     size = max(1, len(specs) // (4 * workers))
     remote_play = ray.remote(_play_all)

@@ -8,6 +8,8 @@ lr gets both, and PBT can discover the decay. Each member averages 512 independe
 noise (sqrt(2 / 512) = 6 % of E[x^2]) is far below the margins asserted.
 """
 
+import itertools
+import subprocess
 import sys
 
 import numpy as np
@@ -115,12 +117,65 @@ def test_learner_member_sets_the_optimiser_learning_rate_and_copies_weights():
         assert torch.equal(a, b)
 
 
-def test_ray_backend_gives_the_same_result_as_the_local_one():
-    """Members are built and trained inside Ray actors; with the same seeds the search is identical."""
+def test_the_local_backend_is_plain_python_without_ray():
+    code = (
+        "import sys\n"
+        "from agents.pbt import Param, population_based_training, random_search\n"
+        "class M:\n"
+        "    def __init__(self, i): self.x = float(i)\n"
+        "    def train(self, steps): self.x -= self.lr * steps; return -abs(self.x)\n"
+        "    def get_state(self): return self.x\n"
+        "    def set_state(self, s): self.x = s\n"
+        "    def set_hyperparameters(self, v): self.lr = v['lr']\n"
+        "space = {'lr': Param(1e-3, 1.0)}\n"
+        "population_based_training(M, space, population=4, rounds=3, steps_per_round=2, seed=0)\n"
+        "random_search(M, space, trials=4, rounds=3, steps_per_round=2, seed=0)\n"
+        "assert not [m for m in sys.modules if m == 'ray' or m.startswith('ray.')]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_random_search_on_ray_tune_gives_the_same_result_as_the_local_one():
+    """Members are built and trained inside Ray actors, one Tune trial each; no library RNG is involved, so
+    with the same seeds the search is identical."""
+    _pickle_this_module_by_value()
+    budget = dict(trials=4, rounds=3, steps_per_round=20, seed=3)
+    local = random_search(NoisySGD, SPACE, **budget)
+    remote = random_search(NoisySGD, SPACE, backend="ray", **budget)
+    assert remote.history == local.history
+    assert remote.best_fitness == local.best_fitness and np.array_equal(remote.best_state, local.best_state)
+
+
+def test_pbt_on_ray_tune_starts_as_the_local_one_and_follows_the_same_rules():
+    """Tune's PBT scheduler draws which winner a loser copies, and the explore factor, from Python's
+    ``random``, so after the first round the path differs from the local one (equally likely, not equal).
+    What must agree: round 0 (same members, same initial values: the same fitness); then every round,
+    with one member per quantile and resampling off, exactly the worst member of the round before changes
+    its value, to the best one's times 0.8 or 1.2, and it continues from the best one's state. From state
+    x_0 with learning rate lr, k steps give E[x^2] = (1 - lr)^(2k) mean(x_0^2) + lr / (2 - lr) (1 - (1 -
+    lr)^(2k)); the 512 particles keep the noise of the mean below 6 %, so 25 % is a 4-sigma bound."""
+    _pickle_this_module_by_value()
+    budget = dict(population=4, rounds=4, steps_per_round=20, seed=3, resample_probability=0.0)
+    local = population_based_training(NoisySGD, SPACE, **budget)
+    remote = population_based_training(NoisySGD, SPACE, backend="ray", **budget)
+    assert remote.history[0] == local.history[0]
+    for before, after in itertools.pairwise(remote.history):
+        fitness = [f for f, _ in before]
+        worst, best = int(np.argmin(fitness)), int(np.argmax(fitness))
+        lr_before = [h["learning_rate"] for _, h in before]
+        lr_after = [h["learning_rate"] for _, h in after]
+        assert [i for i in range(4) if lr_after[i] != lr_before[i]] == [worst]
+        ratio = lr_after[worst] / lr_before[best]
+        assert ratio == pytest.approx(0.8) or ratio == pytest.approx(1.2) or lr_after[worst] in (1e-4, 0.5)
+        lr, decay = lr_after[worst], (1 - lr_after[worst]) ** (2 * 20)
+        expected = decay * -fitness[best] + lr / (2 - lr) * (1 - decay)
+        assert -after[worst][0] == pytest.approx(expected, rel=0.25)
+    final = [f for f, _ in remote.history[-1]]
+    assert remote.best_fitness == max(final)
+    assert -float(np.mean(remote.best_state**2)) == pytest.approx(remote.best_fitness)
+
+
+def _pickle_this_module_by_value() -> None:
     from ray import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # test modules are not importable in workers
-    budget = dict(population=4, rounds=4, steps_per_round=20, seed=3)
-    local = population_based_training(NoisySGD, SPACE, **budget)
-    remote = population_based_training(NoisySGD, SPACE, backend="ray", **budget)
-    assert remote.history == local.history

@@ -230,3 +230,30 @@ def test_a_bidi_control_stored_by_hand_reaches_the_page_only_as_a_visible_code(t
     assert not set(page) & BIDI_CONTROLS
     assert "bot\\u202egnp.exe" in page and "\\u2067" in page
     assert agent_rows(page).count("bot\\u202egnp.exe") == 1
+
+
+def test_every_value_the_template_prints_is_escaped_and_shows_control_characters_as_codes(tmp_path):
+    """Not only agent names and reasons: the scenario's name, the env id, seats and teams are printed by the
+    same template, and one step ahead of its autoescaping (the environment's finalize) shows bidi and control
+    characters as codes for every value it prints."""
+    scenario, env, seat = "s<b>x\u202e", "game<i>\x07", "seat<u>\u2066"
+    with Board("all", root=tmp_path) as board:
+        board.add_scenario("h", scenario, "match", "s.toml", {"scenario": {}})
+        for i in range(4):
+            board.record(
+                MatchResult(
+                    match_id=f"m{i}",
+                    scenario="h",
+                    env_id=env,
+                    seed=i,
+                    participants=(
+                        Participant(agent="a", seat=seat, team="t\x1b", rank=i % 2, score=0.0),
+                        Participant(agent="b", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
+                    ),
+                )
+            )
+        page = render_board(board, tmp_path)
+    assert not set(page) & (BIDI_CONTROLS | {"\x07", "\x1b"})
+    assert "<b>x" not in page and "<i>" not in page and "<u>" not in page
+    for shown in ("s&lt;b&gt;x\\u202e", "game&lt;i&gt;\\x07", "seat&lt;u&gt;\\u2066 / t\\x1b"):
+        assert shown in page
