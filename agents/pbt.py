@@ -49,6 +49,7 @@ from typing import Any, Protocol
 import numpy as np
 
 BACKENDS = ("local", "ray")
+MEMBER = "member"  # the key of a Tune trial's config that names its member (the rest are hyperparameters)
 
 
 class Member(Protocol):
@@ -120,6 +121,7 @@ def population_based_training(
     rng = np.random.default_rng(seed)
     values = [{name: p.sample(rng) for name, p in space.items()} for _ in range(population)]
     if backend == "ray":
+        _check_names(space)
         from ray.tune.schedulers import PopulationBasedTraining
 
         scheduler = PopulationBasedTraining(
@@ -169,6 +171,7 @@ def random_search(
     rng = np.random.default_rng(seed)
     values = [{name: p.sample(rng) for name, p in space.items()} for _ in range(trials)]
     if backend == "ray":
+        _check_names(space)
         return _run_on_tune(make_member, values, rounds, steps_per_round, scheduler=None)
     members = [make_member(i) for i in range(trials)]
     for member, hyperparameters in zip(members, values, strict=True):
@@ -202,6 +205,13 @@ def _check(**counts: int) -> None:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
+def _check_names(space: dict[str, Param]) -> None:
+    if MEMBER in space:
+        raise ValueError(
+            f"a hyperparameter may not be named {MEMBER!r} with backend='ray' (Tune's config key)"
+        )
+
+
 def _check_backend(backend: str) -> None:
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not one of {', '.join(map(repr, BACKENDS))}")
@@ -224,7 +234,7 @@ def _run_on_tune(make_member, values: list[dict], rounds: int, steps: int, sched
     members = [ray.remote(_RayMember).remote(make_member, i) for i in range(len(values))]
     owners = ray.remote(_Owners).remote()
     try:
-        param_space = {"index": tune.grid_search(list(range(len(values))))} | {
+        param_space = {MEMBER: tune.grid_search(list(range(len(values))))} | {
             name: tune.sample_from(functools.partial(_initial_value, values, name)) for name in values[0]
         }
         trainable = tune.with_resources(
@@ -264,12 +274,12 @@ def _run_on_tune(make_member, values: list[dict], rounds: int, steps: int, sched
 
 
 def _initial_value(values: list[dict], name: str, config: dict) -> float:
-    return values[config["index"]][name]
+    return values[config[MEMBER]][name]
 
 
 class _Owners:
     """Which member each Tune trial drives, fixed at the trial's first setup. (Exploiting copies the
-    winner's whole config, its ``index`` included, into the loser; the loser keeps its own member.)"""
+    winner's whole config, its ``MEMBER`` key included, into the loser; the loser keeps its own member.)"""
 
     def __init__(self):
         self.index_of: dict[str, int] = {}
@@ -323,7 +333,7 @@ class _RayMember:
 @functools.cache
 def _tune_trial():
     """The Tune trainable (a class made on first use: the local backend never imports Ray): trial
-    ``config["index"]`` drives member ``index``'s actor.
+    ``config[MEMBER]`` drives that member's actor.
 
     Only ``step``, ``save_checkpoint`` and ``load_checkpoint`` touch the member: Tune calls them on the
     actor that runs the trial, while ``setup`` may also run in an actor Tune started for the trial and then
@@ -338,9 +348,9 @@ def _tune_trial():
             self._configure(config)
 
         def _configure(self, config: dict) -> None:
-            self.index = ray.get(self.owners.member_of.remote(self.trial_id, config["index"]))
+            self.index = ray.get(self.owners.member_of.remote(self.trial_id, config[MEMBER]))
             self.member = self.members[self.index]
-            self.hyperparameters = {k: v for k, v in config.items() if k != "index"}
+            self.hyperparameters = {k: v for k, v in config.items() if k != MEMBER}
 
         def reset_config(self, new_config: dict) -> bool:
             self._configure(new_config)  # the actor may now serve another trial: look the member up again
