@@ -66,6 +66,24 @@ def test_the_page_is_self_contained_and_writes_its_plot(played_board, tmp_path):
     assert agent_rows(page) == ["scripted", "random"]
 
 
+def record_games(board, first: dict, second: dict, *, env_id: str = "game", games: int = 4) -> None:
+    """Store ``games`` two-seat games of scenario ``h`` that the two sides win in turn (``first`` wins the odd
+    ones); each dict holds a Participant's agent, seat and team."""
+    for i in range(games):
+        board.record(
+            MatchResult(
+                match_id=f"m{i}",
+                scenario="h",
+                env_id=env_id,
+                seed=i,
+                participants=(
+                    Participant(rank=i % 2, score=0.0, **first),
+                    Participant(rank=1 - i % 2, score=1.0, **second),
+                ),
+            )
+        )
+
+
 def test_names_and_reasons_from_submissions_are_escaped(tmp_path):
     evil = "<img src=x onerror=alert(1)>"
     with Board("evil", root=tmp_path) as board:
@@ -182,19 +200,11 @@ def test_names_that_look_like_mathtext_are_drawn_as_written(tmp_path):
 def test_a_board_with_mathtext_names_still_renders_its_page(tmp_path):
     with Board("math", root=tmp_path) as board:
         board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
-        for i in range(4):
-            board.record(
-                MatchResult(
-                    match_id=f"m{i}",
-                    scenario="h",
-                    env_id="game",
-                    seed=i,
-                    participants=(
-                        Participant(agent=MATH_NAMES[0], seat="p0", team="p0", rank=i % 2, score=0.0),
-                        Participant(agent="$$", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
-                    ),
-                )
-            )
+        record_games(
+            board,
+            {"agent": MATH_NAMES[0], "seat": "p0", "team": "p0"},
+            {"agent": "$$", "seat": "p1", "team": "p1"},
+        )
         page = render_board(board, tmp_path)
     assert html.escape(MATH_NAMES[0]) in page and (tmp_path / "s-ratings.png").is_file()
 
@@ -205,19 +215,11 @@ def test_a_bidi_control_stored_by_hand_reaches_the_page_only_as_a_visible_code(t
     evil = "bot\u202egnp.exe"
     with Board("bidi", root=tmp_path) as board:
         board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
-        for i in range(4):
-            board.record(
-                MatchResult(
-                    match_id=f"m{i}",
-                    scenario="h",
-                    env_id="game",
-                    seed=i,
-                    participants=(
-                        Participant(agent="ok-a", seat="p0", team="p0", rank=i % 2, score=0.0),
-                        Participant(agent="ok-b", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
-                    ),
-                )
-            )
+        record_games(
+            board,
+            {"agent": "ok-a", "seat": "p0", "team": "p0"},
+            {"agent": "ok-b", "seat": "p1", "team": "p1"},
+        )
     db = sqlite3.connect(tmp_path / "bidi" / "board.sqlite")
     with db:
         db.execute(
@@ -239,19 +241,12 @@ def test_every_value_the_template_prints_is_escaped_and_shows_control_characters
     scenario, env, seat = "s<b>x\u202e", "game<i>\x07", "seat<u>\u2066"
     with Board("all", root=tmp_path) as board:
         board.add_scenario("h", scenario, "match", "s.toml", {"scenario": {}})
-        for i in range(4):
-            board.record(
-                MatchResult(
-                    match_id=f"m{i}",
-                    scenario="h",
-                    env_id=env,
-                    seed=i,
-                    participants=(
-                        Participant(agent="a", seat=seat, team="t\x1b", rank=i % 2, score=0.0),
-                        Participant(agent="b", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
-                    ),
-                )
-            )
+        record_games(
+            board,
+            {"agent": "a", "seat": seat, "team": "t\x1b"},
+            {"agent": "b", "seat": "p1", "team": "p1"},
+            env_id=env,
+        )
         page = render_board(board, tmp_path)
     assert not set(page) & (BIDI_CONTROLS | {"\x07", "\x1b"})
     assert "<b>x" not in page and "<i>" not in page and "<u>" not in page
