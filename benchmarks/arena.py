@@ -2,9 +2,8 @@
 
 All on Werewolf games between random agents, 15 players with 3 discussion rounds so that a game takes about
 50 ms: the sandboxed roster is the same random agent loaded as an agent package, so every seat runs in its
-own process. The executors must store identical
-matches (their boards share one secret, so they play the same seeds); the benchmark checks it and prints the
-speed-ups.
+own process. The executors must store identical matches (for each seed of ``--seeds`` their boards share
+one secret, so they play the same matches); the benchmark checks it and prints the speed-ups.
 
 Then :func:`run_sandbox_bench`, what the sandbox costs: the per-move round trip of a sandboxed agent against
 the same agent in-process, and how long a sandboxed player takes to start and to close (once per match in a
@@ -14,11 +13,12 @@ that the timings are the players' own overhead. Only ``act`` is timed; the env s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
-import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,7 +37,7 @@ from arena.players import AgentRef
 from arena.scenario import load_scenario
 from arena.seeding import SECRET_BYTES
 from arena.tournament import run_tournament
-from benchmarks import BenchOut, benchmark
+from benchmarks import BenchOut, Seeds, benchmark, seeds_text
 from benchmarks._machine import cpu_name
 
 SCENARIO = """
@@ -58,6 +58,9 @@ RANDOM_PACKAGE = (
 )
 
 
+SEQUENTIAL = "in-process, sequential"
+
+
 def _timed_run(
     scenario_path: Path, root: Path, board: str, workers: int, backend: str, secret: bytes
 ) -> tuple[float, list]:
@@ -69,23 +72,32 @@ def _timed_run(
         return elapsed, sorted((r.match_id, r.participants) for r in store.results())
 
 
+def bench_secret(seed: int) -> bytes:
+    """The board secret of ``seed``: every executor's board gets it, so all play the same matches, and the
+    same seed replays them."""
+    return hashlib.sha256(f"arena bench seed {seed}".encode()).digest()[:SECRET_BYTES]
+
+
 def run_arena_bench(
     *,
     games: int = 200,
     sandboxed_games: int = 10,
     moves: int = 2000,
+    seeds: Sequence[int] = (10,),
     out_dir: Path = Path("results/bench"),
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Time ``games`` Werewolf games per executor (``sandboxed_games`` with sandboxed seats, which start a
-    process per seat and match); print a table naming the CPU; write arena.json. Ray's start-up is timed
-    apart from its games, as a long tournament pays it once."""
+    """Time ``games`` Werewolf games per executor and seed (``sandboxed_games`` with sandboxed seats, which
+    start a process per seat and match); print a table naming the CPU; write arena.json. A seed fixes the
+    matches every executor plays (:func:`bench_secret`). Ray's start-up is timed apart from its games, as a
+    long tournament pays it once."""
     for field, value in (("games", games), ("sandboxed_games", sandboxed_games)):
         if value < 2 or value % 2:
             raise ValueError(f"{field}={value} must be an even number >= 2")
+    if not seeds:
+        raise ValueError("seeds: give at least one seed")
     console = console or Console()
-    results: dict[str, Any] = {"cpu": cpu_name(), "games": games}
-    secret = secrets.token_bytes(SECRET_BYTES)  # one for every board, so that all play the same seeds
+    results: dict[str, Any] = {"cpu": cpu_name(), "games": games, "seeds": list(seeds)}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "random-pkg").mkdir()
@@ -102,10 +114,10 @@ def run_arena_bench(
                 games=sandboxed_games, first='name = "random"', second=f'path = "{root / "random-pkg"}"'
             )
         )
-        timings = {
-            "in-process, sequential": _timed_run(builtin, root, "seq", 1, "local", secret),
-            "sandboxed, sequential": _timed_run(sandboxed, root, "sandboxed", 1, "local", secret),
-            "in-process, pool of 2": _timed_run(builtin, root, "pool", 2, "local", secret),
+        configurations = {
+            "in-process, sequential": (builtin, 1, "local"),
+            "sandboxed, sequential": (sandboxed, 1, "local"),
+            "in-process, pool of 2": (builtin, 2, "local"),
         }
         try:
             import ray
@@ -113,24 +125,35 @@ def run_arena_bench(
             start = time.perf_counter()
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
             results["ray_init_s"] = time.perf_counter() - start
-            timings["in-process, Ray (2 CPUs)"] = _timed_run(builtin, root, "ray", 2, "ray", secret)
-            ray.shutdown()
+            configurations["in-process, Ray (2 CPUs)"] = (builtin, 2, "ray")
         except ModuleNotFoundError:
             console.print("ray is not installed (pip install -e '.[ray]'): Ray timings skipped")
-    sequential = timings["in-process, sequential"]
-    played = {name: sandboxed_games if name.startswith("sandboxed") else games for name in timings}
+        timings: dict[str, tuple[float, list]] = {name: (0.0, []) for name in configurations}
+        for seed in seeds:
+            for name, (scenario, workers, backend) in configurations.items():
+                board = f"{name.split(',')[0]}-{workers}-{backend}-{seed}".replace(" ", "")
+                seconds, outcome = _timed_run(scenario, root, board, workers, backend, bench_secret(seed))
+                timings[name] = (timings[name][0] + seconds, [*timings[name][1], outcome])
+        if "ray_init_s" in results:
+            ray.shutdown()
+    sequential = timings[SEQUENTIAL]
+    played = {
+        name: len(seeds) * (sandboxed_games if name.startswith("sandboxed") else games) for name in timings
+    }
     results["runs"] = {
         name: {
             "seconds": seconds,
             "matches_per_s": played[name] / seconds,
-            "speedup_vs_sequential": played[name] / seconds / (games / sequential[0]),
+            "speedup_vs_sequential": played[name] / seconds / (played[SEQUENTIAL] / sequential[0]),
         }
         for name, (seconds, _) in timings.items()
     }
     results["identical_results"] = all(
         outcome == sequential[1] for name, (_, outcome) in timings.items() if name.startswith("in-process")
     )
-    table = Table(title=f"arena: Werewolf games between random agents, on {results['cpu']}")
+    table = Table(
+        title=f"arena: Werewolf games between random agents, seeds {seeds_text(seeds)}, on {results['cpu']}"
+    )
     for column in ("configuration", "wall s", "matches/s", "speed-up"):
         table.add_column(column, justify="left" if column == "configuration" else "right")
     for name, run in results["runs"].items():
@@ -144,7 +167,7 @@ def run_arena_bench(
     console.print(f"executors stored identical matches: {results['identical_results']}")
     if "ray_init_s" in results:
         console.print(f"Ray start-up (not in its row): {results['ray_init_s']:.1f} s")
-    results["sandbox"] = run_sandbox_bench(moves=moves, out_dir=out_dir, console=console)
+    results["sandbox"] = run_sandbox_bench(moves=moves, seed=seeds[0], out_dir=out_dir, console=console)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "arena.json").write_text(json.dumps(results, indent=2))
     return results
@@ -158,13 +181,13 @@ GOAL_STARTUP_S = 0.3  # median spawn-to-built time of one seat
 TOGETHER = 4  # players started at once, as in a multi-agent match
 
 
-def _act_times_s(sandbox: bool, moves: int) -> list[float]:
+def _act_times_s(sandbox: bool, moves: int, seed: int) -> list[float]:
     """Wall time of each of ``moves`` ``act`` calls of a random agent playing CartPole episodes."""
     env = gym.make(ENV_ID)
     times = []
     with start_player(AgentRef("random", builtin="random"), EnvSpaces.of(env), sandbox=sandbox) as player:
-        observation, info = env.reset(seed=0)
-        player.reset(0)
+        observation, info = env.reset(seed=seed)
+        player.reset(seed)
         for _ in range(moves):
             start = time.perf_counter()
             action = player.act(observation, info)
@@ -224,18 +247,20 @@ def run_sandbox_bench(
     *,
     moves: int = 2000,
     starts: int = 5,
+    seed: int = 10,
     out_dir: Path = Path("results/bench"),
     console: Console | None = None,
 ) -> dict[str, Any]:
     """Time ``moves`` moves sandboxed and in-process and ``starts`` sandbox start-ups; print a table and write
-    ``out_dir/sandbox.json``. Round trips in milliseconds, start-up in seconds, close in milliseconds."""
+    ``out_dir/sandbox.json``; ``seed`` seeds the CartPole episodes played. Round trips in milliseconds,
+    start-up in seconds, close in milliseconds."""
     if moves < 1:
         raise ValueError(f"moves={moves} must be >= 1")
     if starts < 1:
         raise ValueError(f"starts={starts} must be >= 1")
     console = console or Console()
-    in_process = _summary(_act_times_s(sandbox=False, moves=moves), 1e3)
-    sandboxed = _summary(_act_times_s(sandbox=True, moves=moves), 1e3)
+    in_process = _summary(_act_times_s(sandbox=False, moves=moves, seed=seed), 1e3)
+    sandboxed = _summary(_act_times_s(sandbox=True, moves=moves, seed=seed), 1e3)
     startup, close = _startup_and_close_s(starts)
     startup_median = float(np.median(startup))
     together = _together_s(TOGETHER)
@@ -293,16 +318,22 @@ def arena_command(
     games: Annotated[int, typer.Option(min=2, help="Games per in-process configuration (even).")] = 200,
     sandboxed_games: Annotated[int, typer.Option(min=2, help="Games with sandboxed seats (even).")] = 10,
     moves: Annotated[int, typer.Option(min=1, help="Moves timed for the sandbox round trip.")] = 2000,
+    seeds: Seeds = "10",
     out: BenchOut = Path("results/bench"),
 ) -> None:
     """The arena: matches/s in-process vs sandboxed, sequential vs process pool vs Ray, and the sandbox's
     per-move round trip.
 
-    Example: [bold]arena bench arena --games 200[/]
+    Example: [bold]arena bench arena --games 200 --seeds 10-12[/]
     """
     try:
         run_arena_bench(
-            games=games, sandboxed_games=sandboxed_games, moves=moves, out_dir=out, console=output.console
+            games=games,
+            sandboxed_games=sandboxed_games,
+            moves=moves,
+            seeds=seeds,
+            out_dir=out,
+            console=output.console,
         )
     except ValueError as error:
         output.fail(str(error))

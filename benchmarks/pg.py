@@ -7,8 +7,11 @@ the env has a torch ``vector_entry_point``) and SB3's PPO on 8 copies of the sin
 ``batch / 8`` steps), minibatches, epochs, learning rate (annealed to 0), gamma, lambda, clip ranges,
 entropy coefficient and network. Measured: training steps per second (both with the same torch intra-op
 threads) and the training wall time until the return (mean of the last 100 episodes) first reaches the
-threshold. Printed with the ratios and the device; written to ``pg_<env>.json`` and a learning-curve
-``pg_<env>.png`` in ``out_dir``.
+threshold. Both sides run once per seed of ``--seeds``; per seed pair the bench compares (with
+:func:`agents.stats.paired_comparison`) the throughput, the training return at half the budget and at the
+whole budget (read from the same runs' curves), and the time to the threshold where both reached it.
+Printed with the device; written to ``pg_<env>.json`` and a learning-curve ``pg_<env>.png`` (the first seed)
+in ``out_dir``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,8 +29,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agents.stats import paired_comparison
 from arena.cli import output
-from benchmarks import BenchOut, benchmark
+from benchmarks import EVALUATION_SEEDS, BenchOut, Seeds, benchmark, seeds_text
 
 # Per env: our batch of envs, the PPO update both sides share, env kwargs and the return threshold.
 BENCH: dict[str, dict[str, Any]] = {
@@ -64,36 +69,43 @@ def run_pg_bench(
     env_id: str,
     *,
     steps: int,
+    seeds: Sequence[int] = EVALUATION_SEEDS,
     device: str = "auto",
     out_dir: Path = Path("results/bench"),
     console: Console | None = None,
-    seed: int = 0,
 ) -> dict[str, Any]:
-    """Train both PPOs for ``steps`` env steps on ``env_id``; print and write the comparison."""
+    """Train both PPOs for ``steps`` env steps on ``env_id`` once per seed; print and write the comparison."""
     from benchmarks._machine import device_name
     from envs._core.torch_vector import resolve_device
 
     if env_id not in BENCH:
         raise ValueError(f"env_id={env_id!r} has no benchmark settings; known: {', '.join(BENCH)}")
+    if len(seeds) < 2:
+        raise ValueError(f"seeds: a paired comparison needs at least 2 seeds, got {len(seeds)}")
     console = console or Console()
     setting = BENCH[env_id]
     torch_device = resolve_device(device)
-    console.print(f"[bold]arena bench pg[/] {env_id}: {steps} steps per side on {device_name(torch_device)}")
-    ours = _ours(env_id, setting, steps, torch_device, seed)
-    console.print(f"  ours: {ours['steps_per_s']:.0f} steps/s")
-    sb3 = _sb3(env_id, setting, steps, torch_device, seed)
-    console.print(f"  SB3:  {sb3['steps_per_s']:.0f} steps/s")
+    console.print(
+        f"[bold]arena bench pg[/] {env_id}: {steps} steps per side and seed, seeds {seeds_text(seeds)}, "
+        f"on {device_name(torch_device)}"
+    )
+    runs = []
+    for seed in seeds:
+        ours = _ours(env_id, setting, steps, torch_device, seed)
+        sb3 = _sb3(env_id, setting, steps, torch_device, seed)
+        console.print(
+            f"  seed {seed}: ours {ours['steps_per_s']:.0f} steps/s, SB3 {sb3['steps_per_s']:.0f} steps/s"
+        )
+        runs.append({"seed": seed, "ours": ours, "sb3": sb3})
     results = {
         "env_id": env_id,
         "steps": steps,
-        "seed": seed,
+        "seeds": list(seeds),
         "device": str(torch_device),
         "device_name": device_name(torch_device),
         "threshold": setting["threshold"],
-        "ours": ours,
-        "sb3": sb3,
-        "throughput_ratio": ours["steps_per_s"] / sb3["steps_per_s"],
-        "time_to_threshold_ratio": _ratio(sb3["time_to_threshold_s"], ours["time_to_threshold_s"]),
+        "runs": runs,
+        "comparisons": _comparisons(runs, steps),
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,6 +114,44 @@ def run_pg_bench(
     _plot(results, out_dir / f"{stem}.png")
     _print(console, results)
     return results
+
+
+def _comparisons(runs: list[dict], steps: int) -> dict[str, dict]:
+    """Ours against SB3, paired by seed: throughput, training return at half and at all of the budget, and
+    time to the threshold over the seeds where both reached it (with how many did). Each comparison holds
+    :meth:`PairedComparison.as_dict` and its ``summary`` line."""
+
+    def compare(score, higher_is_better: bool = True, among: list[dict] = runs) -> dict:
+        comparison = paired_comparison(
+            [score(run["ours"]) for run in among],
+            [score(run["sb3"]) for run in among],
+            higher_is_better=higher_is_better,
+        )
+        return {"summary": comparison.summary("ours", "SB3"), **comparison.as_dict()}
+
+    comparisons = {"steps_per_s": compare(lambda side: side["steps_per_s"])}
+    for budget in (steps // 2, steps):
+        comparisons[f"return_at_{budget}_steps"] = compare(
+            lambda side, budget=budget: _return_at(side, budget)
+        )
+    timing = {
+        name: sum(run[name]["time_to_threshold_s"] is not None for run in runs) for name in ("ours", "sb3")
+    }
+    both = [run for run in runs if run["ours"]["time_to_threshold_s"] and run["sb3"]["time_to_threshold_s"]]
+    if len(both) >= 2:
+        timing |= compare(lambda side: side["time_to_threshold_s"], higher_is_better=False, among=both)
+    comparisons["time_to_threshold_s"] = timing
+    return comparisons
+
+
+def _return_at(run: dict, step: int) -> float:
+    """The training return (mean of the last 100 episodes) at the last curve point not past ``step``."""
+    returns = [
+        point["return"] for point in run["curve"] if point["step"] <= step and not math.isnan(point["return"])
+    ]
+    if not returns:
+        raise ValueError(f"steps: no training episode ended within {step} steps; give more steps")
+    return returns[-1]
 
 
 def _ours(env_id: str, setting: dict, steps: int, device: torch.device, seed: int) -> dict[str, Any]:
@@ -211,10 +261,6 @@ def _summary(curve, wall_s: float, steps: int, threshold: float, num_envs: int) 
     }
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    return numerator / denominator if numerator is not None and denominator else None
-
-
 def _plot(results: dict, path: Path) -> None:
     import matplotlib
 
@@ -222,8 +268,9 @@ def _plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    first = results["runs"][0]
     for side, label in (("ours", "ours (batched)"), ("sb3", f"SB3 PPO ({SB3_ENVS} envs, DummyVecEnv)")):
-        points = [p for p in results[side]["curve"] if not math.isnan(p["return"])]
+        points = [p for p in first[side]["curve"] if not math.isnan(p["return"])]
         axes[0].plot([p["step"] for p in points], [p["return"] for p in points], label=label)
         axes[1].plot([p["time_s"] for p in points], [p["return"] for p in points], label=label)
     for axis, xlabel in zip(axes, ("env steps", "training wall time (s)"), strict=True):
@@ -232,35 +279,39 @@ def _plot(results: dict, path: Path) -> None:
         axis.set_ylabel("mean return (last 100 episodes)")
         axis.legend()
     axes[1].set_xscale("log")
-    fig.suptitle(f"PPO on {results['env_id']} ({results['device_name']})")
+    fig.suptitle(f"PPO on {results['env_id']}, seed {first['seed']} ({results['device_name']})")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def _print(console: Console, results: dict) -> None:
-    table = Table(title=f"PPO on {results['env_id']}, {results['steps']} steps, {results['device_name']}")
-    for column in ("", "envs", "steps/s", "wall (s)", "time to threshold (s)", "final return"):
+    table = Table(
+        title=f"PPO on {results['env_id']}, {results['steps']} steps, seeds {seeds_text(results['seeds'])}, "
+        f"{results['device_name']}"
+    )
+    for column in ("", "steps/s", "wall (s)", "time to threshold (s)", "final return"):
         table.add_column(column, justify="right")
-    for side, label in (("ours", "ours"), ("sb3", "SB3")):
-        r = results[side]
-        to_threshold = (
-            "not reached" if r["time_to_threshold_s"] is None else f"{r['time_to_threshold_s']:.1f}"
-        )
-        table.add_row(
-            label,
-            str(r["num_envs"]),
-            f"{r['steps_per_s']:.0f}",
-            f"{r['wall_s']:.1f}",
-            to_threshold,
-            f"{r['final_return']:.1f}",
-        )
+    for run in results["runs"]:
+        for side, label in (("ours", "ours"), ("sb3", "SB3")):
+            r = run[side]
+            to_threshold = "-" if r["time_to_threshold_s"] is None else f"{r['time_to_threshold_s']:.1f}"
+            table.add_row(
+                f"seed {run['seed']} {label}",
+                f"{r['steps_per_s']:.0f}",
+                f"{r['wall_s']:.1f}",
+                to_threshold,
+                f"{r['final_return']:.1f}",
+            )
     console.print(table)
-    faster = results["time_to_threshold_ratio"]
+    for name, comparison in results["comparisons"].items():
+        if "wins" in comparison:
+            console.print(f"{name}: {comparison['summary']}")
+    timing = results["comparisons"]["time_to_threshold_s"]
     console.print(
-        f"throughput: {results['throughput_ratio']:.1f}x SB3; time to return {results['threshold']}: "
-        + ("n/a (not reached by both)" if faster is None else f"{faster:.1f}x faster")
-        + f"; device {results['device']} ({results['device_name']})"
+        f"threshold {results['threshold']} reached by ours on {timing['ours']} and SB3 on "
+        f"{timing['sb3']} of {len(results['runs'])} seeds; device {results['device']} "
+        f"({results['device_name']})"
     )
 
 
@@ -269,15 +320,15 @@ def pg_command(
     env_id: Annotated[str, typer.Argument(help="CartPole-v1 or arena/DCMotorCurrent-v0.")] = "CartPole-v1",
     steps: Annotated[int, typer.Option(min=1000, help="Training steps for each side.")] = 150_000,
     device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of both runs.")] = 0,
+    seeds: Seeds = "10-19",
     out: BenchOut = Path("results/bench"),
 ) -> None:
     """Our PPO on the batched env against Stable-Baselines3's PPO (8 envs) with identical updates: training
     steps/s and wall time to a return threshold, with a learning-curve plot.
 
-    Example: [bold]arena bench pg CartPole-v1 --steps 150000[/]
+    Example: [bold]arena bench pg CartPole-v1 --steps 150000 --seeds 10-19[/]
     """
     try:
-        run_pg_bench(env_id, steps=steps, device=device, out_dir=out, console=output.console, seed=seed)
+        run_pg_bench(env_id, steps=steps, seeds=seeds, device=device, out_dir=out, console=output.console)
     except ValueError as error:
         output.fail(str(error))
