@@ -6,6 +6,7 @@ this module's :func:`load`, so ``agents.load_agent(directory)`` gives back an :c
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,7 +163,10 @@ def save(
     env_kwargs: dict | None = None,
     metadata: dict | None = None,
 ) -> Path:
-    """Write ``policy.pt`` and ``agent.toml`` (plus ``training.json`` with ``metadata``) to ``directory``."""
+    """Write ``policy.pt`` and ``agent.toml`` (plus ``training.json`` with ``metadata``) to ``directory``.
+
+    The package's version is :func:`weights_version` of the weights, so two runs of one name never share
+    a ``name@version`` label on a board unless their weights are identical."""
     directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in policy.state_dict().items()}
@@ -173,7 +177,7 @@ def save(
     manifest = "\n".join(
         [
             f"name = {json.dumps(name)}",
-            'version = "1"',
+            f"version = {json.dumps(weights_version(state))}",
             'entry_point = "agents.pg.policy:load"',
             f"envs = [{json.dumps(env_id)}]",
             f'weights = "{WEIGHTS}"',
@@ -186,6 +190,16 @@ def save(
     (directory / "agent.toml").write_text(manifest)
     (directory / "training.json").write_text(json.dumps(metadata or {}, indent=2, default=str) + "\n")
     return directory
+
+
+def weights_version(state: dict[str, Tensor]) -> str:
+    """The first 8 hex digits of the SHA-256 of the weights (names, shapes, dtypes and values)."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu()
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype};".encode())
+        digest.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:8]
 
 
 def load_policy(directory: str | Path) -> tuple[ActorCritic, dict]:

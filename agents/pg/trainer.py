@@ -226,7 +226,7 @@ class Learner:
         return save(
             self.policy,
             directory,
-            name=f"{self.algo}-{(self.env_id or 'env').replace('/', '-')}",
+            name=f"{self.algo}-{(self.env_id or 'env').replace('/', '-')}-seed{self.seed}",
             env_id=self.env_id or "unknown",
             env_kwargs=self.env_kwargs,
             metadata={

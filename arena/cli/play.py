@@ -173,9 +173,14 @@ def eval_command(
     deterministic: Annotated[
         bool | None, typer.Option("--deterministic/--stochastic", help="Override the agent's own setting.")
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="JSON file for the results (default: results/eval/<agent>-<env>-seed<S>.json)."),
+    ] = None,
     trust_agents: TrustOption = False,
 ) -> None:
-    """Evaluate an agent package: return statistics, also written as JSON into the package directory.
+    """Evaluate an agent package: return statistics, also written as JSON (never into the package, whose
+    content hash would change).
 
     Example: [bold]arena eval runs/ppo-cartpole CartPole-v1 --episodes 100[/]
     """
@@ -194,7 +199,8 @@ def eval_command(
         )
     except (AgentPackageError, AgentFailure, ValueError, TypeError) as error:
         fail(str(error))
-    out = write_json(summary, agent_dir / f"eval-{_slug(env_id)}-seed{seed}.json")
+    default = Path("results/eval") / f"{_slug(summary['agent'])}-{_slug(env_id)}-seed{seed}.json"
+    out = write_json(summary, out or default)
     console.print(
         f"{summary['agent']} on {env_id}: return {summary['return_mean']:.4g} ± {summary['return_std']:.3g} "
         f"over {episodes} episodes (min {summary['return_min']:.4g}, max {summary['return_max']:.4g}); "

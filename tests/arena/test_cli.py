@@ -1,12 +1,14 @@
 """The `arena` command line: version, listings, playing episodes, and one-line errors for bad input."""
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
 
 import arena
 import envs
+from agents import content_hash, read_manifest
 from arena.cli import app
 
 runner = CliRunner()
@@ -127,6 +129,7 @@ def test_play_refuses_a_multi_agent_game(registered_test_envs):
 
 
 def test_train_then_eval_round_trip_through_an_agent_package(tmp_path):
+    """The run is named by learner, env, seed and weights, and eval leaves the package as it was."""
     run = tmp_path / "run"
     trained = runner.invoke(
         app, ["train", "ppo", "CartPole-v1", "--steps", "512", "--device", "cpu", "--out", str(run)]
@@ -134,10 +137,17 @@ def test_train_then_eval_round_trip_through_an_agent_package(tmp_path):
     assert trained.exit_code == 0, trained.output
     assert (run / "agent.toml").is_file() and (run / "policy.pt").is_file()
     assert (run / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    evaluated = runner.invoke(app, ["eval", str(run), "CartPole-v1", "--episodes", "3", "--seed", "5"])
+    manifest = read_manifest(run)
+    assert manifest.name == "ppo-CartPole-v1-seed0" and re.fullmatch(r"[0-9a-f]{8}", manifest.version)
+    package_hash = content_hash(run)
+    out = tmp_path / "eval.json"
+    evaluated = runner.invoke(
+        app, ["eval", str(run), "CartPole-v1", "--episodes", "3", "--seed", "5", "--out", str(out)]
+    )
     assert evaluated.exit_code == 0, evaluated.output
-    summary = json.loads((run / "eval-CartPole-v1-seed5.json").read_text())
+    summary = json.loads(out.read_text())
     assert summary["episodes"] == 3 and [e["seed"] for e in summary["per_episode"]] == [5, 6, 7]
+    assert content_hash(run) == package_hash
 
 
 @pytest.mark.parametrize(
