@@ -32,7 +32,7 @@ import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.labels import validate_label
-from envs import mask_for_space
+from envs import mask_for_space, multi_agent_spec
 
 try:
     import tomllib
@@ -64,10 +64,20 @@ class EnvSpaces:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, env: gym.Env | EnvSpaces) -> EnvSpaces:
-        """The spaces of a Gymnasium env (or ``env`` itself when it already is an EnvSpaces)."""
+    def of(cls, env: Any, seat: str | None = None) -> EnvSpaces:
+        """The spaces of a Gymnasium env, of ``seat`` in a PettingZoo env (AEC or parallel; the id and kwargs
+        are those :func:`envs.make_multi` made it with), or ``env`` itself when it already is an EnvSpaces.
+        A PettingZoo env without a valid ``seat`` raises ValueError naming the seats."""
         if isinstance(env, EnvSpaces):
             return env
+        if hasattr(env, "possible_agents"):
+            if seat not in env.possible_agents:
+                raise ValueError(
+                    f"seat={seat!r}: a multi-agent env needs the seat the agent plays, one of "
+                    f"{', '.join(env.possible_agents)}"
+                )
+            name, kwargs = multi_agent_spec(env) or (None, {})
+            return cls(env.observation_space(seat), env.action_space(seat), env_id=name, env_kwargs=kwargs)
         spec = env.spec
         return cls(
             observation_space=env.observation_space,

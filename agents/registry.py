@@ -11,8 +11,6 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
-
 from agents.base import Agent, EnvSpaces
 from envs import unknown_message
 
@@ -48,10 +46,11 @@ def list_agents(domain: str | None = None) -> list[AgentRecord]:
     return [r for r in records if domain is None or r.domain == domain]
 
 
-def make(name: str, env: gym.Env | EnvSpaces, **kwargs: Any) -> Agent:
-    """Build the built-in agent ``name`` for the spaces of ``env`` (a Gymnasium env or an EnvSpaces)."""
+def make(name: str, env: Any, seat: str | None = None, **kwargs: Any) -> Agent:
+    """Build the built-in agent ``name`` for the spaces of ``env``: a Gymnasium env, an EnvSpaces, or a
+    PettingZoo env with the ``seat`` the agent plays (see :meth:`EnvSpaces.of`)."""
     if name not in _AGENTS:
         raise UnknownAgentError(unknown_message("agent", name, list(_AGENTS)))
     module_name, attribute = _AGENTS[name].factory.split(":")
     factory = getattr(importlib.import_module(module_name), attribute)
-    return factory(EnvSpaces.of(env), **kwargs)
+    return factory(EnvSpaces.of(env, seat), **kwargs)

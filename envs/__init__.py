@@ -12,7 +12,8 @@ cheap: an env's module is imported when the env is made.
 
 The face (what agents and the arena use; ``envs._core`` and the families' modules are private):
 
-- the registry: ``list_envs``, ``get_record``, ``EnvRecord``, ``make_multi``, ``register_single``,
+- the registry: ``list_envs``, ``get_record``, ``EnvRecord``, ``make_multi`` (and ``multi_agent_spec``, the
+  name and kwargs a game was made with), ``register_single``,
   ``register_multi``, ``unregister``, ``UnknownEnvError`` and ``unknown_message`` (its "did you mean" text);
 - the privacy contract: ``privileged_info_keys``, ``public_info``, ``agent_view``,
   ``UndeclaredPrivateInfoError``;
@@ -32,6 +33,7 @@ from envs._core.registry import (
     get_record,
     list_envs,
     make_multi,
+    multi_agent_spec,
     register_multi,
     register_single,
     unknown_message,
@@ -53,6 +55,7 @@ __all__ = [
     "list_envs",
     "make_multi",
     "mask_for_space",
+    "multi_agent_spec",
     "privileged_info_keys",
     "public_info",
     "register_multi",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import weakref
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -43,6 +44,7 @@ class _MultiAgentEntry:
 
 _RECORDS: dict[str, EnvRecord] = {}
 _MULTI: dict[str, _MultiAgentEntry] = {}
+_MADE: weakref.WeakKeyDictionary[Any, tuple[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
 class UnknownEnvError(KeyError):
@@ -152,7 +154,14 @@ def make_multi(name: str, *, parallel: bool = False, **kwargs: Any):
     entry = _MULTI[name]
     module = importlib.import_module(entry.module)
     factory = module.parallel_env if parallel else module.env
-    return factory(**{**entry.kwargs, **kwargs})
+    env = factory(**{**entry.kwargs, **kwargs})
+    _MADE[env.unwrapped] = (name, {**entry.kwargs, **kwargs})
+    return env
+
+
+def multi_agent_spec(env: Any) -> tuple[str, dict[str, Any]] | None:
+    """The registered name and kwargs a multi-agent env was made with by :func:`make_multi`, else None."""
+    return _MADE.get(getattr(env, "unwrapped", env))
 
 
 def unknown_message(what: str, name: str, known: list[str]) -> str:

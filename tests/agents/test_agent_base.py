@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import agents
+import envs
 from agents.base import AgentPackageError, EnvSpaces, RandomAgent
 
 
@@ -158,3 +159,22 @@ def test_load_agent_rejects_a_factory_that_returns_no_agent(tmp_path):
 def test_load_agent_without_manifest_says_so(tmp_path):
     with pytest.raises(AgentPackageError, match=r"no agent\.toml"):
         agents.load_agent(tmp_path)
+
+
+def test_make_builds_one_agent_per_seat_of_a_pettingzoo_game_which_then_plays_it_to_the_end():
+    """``agents.make`` on a PettingZoo env takes the seat: the agent gets that seat's spaces and the name and
+    kwargs the game was made with; without a seat the error names the seats."""
+    game = envs.make_multi("werewolf", num_players=6)
+    game.reset(seed=4)
+    players = {seat: agents.make("werewolf/scripted", game, seat=seat) for seat in game.possible_agents}
+    spaces = EnvSpaces.of(game, "player_2")
+    assert spaces.observation_space == game.observation_space("player_2")
+    assert (spaces.env_id, spaces.env_kwargs) == ("werewolf", {"num_players": 6})
+    hidden = envs.privileged_info_keys(game)
+    for seat in game.agent_iter():
+        observation, _, terminated, truncated, info = game.last()
+        done = terminated or truncated
+        game.step(None if done else players[seat].act(observation, envs.public_info(info, hidden)))
+    assert not game.agents  # every seat reached the end of the game
+    with pytest.raises(ValueError, match="needs the seat the agent plays, one of player_0, player_1"):
+        agents.make("random", game)
