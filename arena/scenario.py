@@ -39,8 +39,10 @@ reference agent of the roster (0 = low, 1 = high, as human-normalised Atari scor
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -277,10 +279,27 @@ def _describe(error: dict) -> str:
     if error["type"] == "missing":
         return f"field '{field}': is required"
     if error["type"] == "extra_forbidden":
-        return f"field '{field}': is not a known field"
+        known = _fields_beside(error["loc"])
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=3, cutoff=0.6)
+        return f"field '{field}': is not a known field" + (f"; closest: {', '.join(close)}" if close else "")
     if error["type"] == "literal_error":
         return f"field '{field}': {error['input']!r} is not allowed; allowed: {error['ctx']['expected']}"
     return f"field '{field}': {error['msg'].removeprefix('Value error, ')} (got {error['input']!r})"
+
+
+def _fields_beside(loc: tuple) -> list[str]:
+    """The known fields of the table holding the field at ``loc`` (a scenario file's, or a collection's when
+    ``loc`` starts with ``collection``)."""
+    model: type[BaseModel] | None = Collection if loc[0] == "collection" else ScenarioFile
+    for part in loc[1:-1] if loc[0] == "collection" else loc[:-1]:
+        if isinstance(part, int):  # an item of a list of tables
+            continue
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
+        candidates = (annotation, *typing.get_args(annotation))
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields)
 
 
 def _resolve_roster(spec: ScenarioFile, source: str) -> tuple[list[str], dict[str, str]]:

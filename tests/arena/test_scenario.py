@@ -93,6 +93,14 @@ def test_a_valid_match_scenario_with_an_agent_package_loads(tmp_path, registered
         (("kwargs = {}", 'path = "x"'), "field 'agents.1': give exactly one of 'name'"),
         (("episodes = 3", "episodes = 3\nformat = 1"), "field 'scenario.format'"),
         (("[[envs]]", "colour = 1\n[[envs]]"), "field 'scenario.colour': is not a known field"),
+        (
+            ("episodes = 3", "episods = 3"),
+            "field 'scenario.episods': is not a known field; closest: episodes",
+        ),
+        (
+            ('id = "CartPole-v1"', 'id = "CartPole-v1"\nkwrags = {}'),
+            "'envs.0.kwrags': is not a known field; closest: kwargs",
+        ),
         (('name = "cartpole"', 'name = "my scenario"'), "field 'scenario.name': String should match pattern"),
         (
             ('kind = "suite"', 'kind = "suite"\nenv = "werewolf"'),
