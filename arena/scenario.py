@@ -262,6 +262,7 @@ def parse_scenario(data: dict[str, Any], *, source: str, base: Path) -> Scenario
     )
     labels, hashes = _resolve_roster(spec, source)
     _check_envs(spec, source)
+    _check_domains(spec, source)
     _check_references(spec.scenario, labels, source)
     # What defines the matches: the [scenario] table and the envs (not their display labels), and for Swiss,
     # whose pairings depend on everyone's results, the roster too.
@@ -373,6 +374,23 @@ def _check_envs(spec: ScenarioFile, source: str) -> None:
                     f"{source}: field 'envs.{i}.label': {label!r} is taken (by another entry, or 'overall')"
                 )
             _try_make(f"{source}: field 'envs.{i}.kwargs'", lambda e=entry: gym.make(e.id, **e.kwargs))
+
+
+def _check_domains(spec: ScenarioFile, source: str) -> None:
+    """Refuse a built-in agent made for another domain than the scenario's envs (it would forfeit every
+    episode); agents for any domain (``random``) and envs registered elsewhere (Gymnasium's) pass."""
+    ids = [spec.scenario.env] if spec.scenario.kind == "match" else [entry.id for entry in spec.envs]
+    ours = {record.id: record.domain for record in envs.list_envs()}
+    domains = {ours[env_id]: env_id for env_id in ids if env_id in ours}
+    built_in = {record.name: record.domain for record in agents.list_agents()}
+    for i, entry in enumerate(spec.agents):
+        domain = built_in.get(entry.name, "any")
+        if domain != "any" and set(domains) - {domain}:
+            other, env_id = next((d, e) for d, e in domains.items() if d != domain)
+            raise ScenarioError(
+                f"{source}: field 'agents.{i}.name': {entry.name!r} plays {domain} envs, not {other} envs "
+                f"such as {env_id!r}; pick one of the agents listed by `arena agents --domain {other}`"
+            )
 
 
 def _try_make(where: str, make) -> None:

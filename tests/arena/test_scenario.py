@@ -231,3 +231,24 @@ def test_display_labels_do_not_change_a_suites_hash(tmp_path):
     assert (
         load_scenario(write(tmp_path, labelled, "l.toml")).hash == load_scenario(write(tmp_path, SUITE)).hash
     )
+
+
+def test_a_built_in_agent_of_another_domain_is_refused_up_front(tmp_path):
+    """A motor controller in an IoT suite would forfeit every episode: the load names the field and the
+    domains; ``random`` (any domain) is fine."""
+    text = """
+    [scenario]
+    name = "iot"
+    kind = "suite"
+    episodes = 1
+    [[envs]]
+    id = "arena/IoTScheduling-v0"
+    [[agents]]
+    name = "random"
+    [[agents]]
+    name = "motor/pi"
+    """
+    with pytest.raises(
+        ScenarioError, match=r"field 'agents\.1\.name': 'motor/pi' plays motor envs, not iot envs"
+    ):
+        load_scenario(write(tmp_path, text))
