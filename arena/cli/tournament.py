@@ -100,6 +100,9 @@ def _print_tables(store, scenarios: list[dict]) -> None:
 
     for scenario in scenarios:
         rows = scenario_table(store, scenario)
+        if not rows:
+            console.print(f"{scenario['name']}: no table yet (matches still to be played)")
+            continue
         table = Table(title=f"{store.name} / {scenario['name']} ({scenario['kind']})")
         if scenario["kind"] == "match":
             for column in ("rank", "agent", "rating [95% CI]", "games", "W-D-L", "forfeits"):
@@ -128,7 +131,7 @@ def _print_tables(store, scenarios: list[dict]) -> None:
                 cells = [f"{score[(row['agent'], e)]['score']:.3f}" for e in env_ids]
                 interval = f"{row['score']:.3f} [{_bound(row['low'], 3)}, {_bound(row['high'], 3)}]"
                 table.add_row(str(rank), row["agent"], interval, *cells)
-        console.print(table if rows else f"{scenario['name']}: no table yet (matches still to be played)")
+        console.print(table)
 
 
 def _bound(value: float | None, decimals: int = 0) -> str:

@@ -223,3 +223,24 @@ def test_qd_refuses_bad_input_in_one_line(args, message, tmp_path):
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "x")])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(message), result.stderr
+
+
+def test_leaderboard_of_a_scenario_with_no_matches_yet_says_so(tmp_path, monkeypatch):
+    """A suite stored before any of its episodes (a killed first run) prints a line, not a traceback."""
+    from arena.leaderboard import Board
+    from arena.scenario import load_scenario
+
+    monkeypatch.setenv("PG_ARENA_HOME", str(tmp_path))
+    path = tmp_path / "suite.toml"
+    path.write_text(
+        '[scenario]\nname = "empty"\nkind = "suite"\nepisodes = 1\nlow_reference = "random"\n'
+        'high_reference = "steady"\n[[envs]]\nid = "CartPole-v1"\n[[agents]]\nname = "random"\n'
+        '[[agents]]\nname = "random"\nlabel = "steady"\n'
+    )
+    scenario = load_scenario(path)
+    with Board("b") as board:
+        spec = scenario.spec.model_dump()
+        board.add_scenario(scenario.hash, scenario.name, scenario.kind, scenario.source, spec)
+    result = runner.invoke(app, ["leaderboard", "--board", "b"])
+    assert result.exit_code == 0, result.output
+    assert "empty: no table yet (matches still to be played)" in result.output
