@@ -59,8 +59,7 @@ def submit(
     confined = isolation.confine_packages([label], trust_agents)
     probed = probe_agent(directory, limits=replace(limits or Limits(), confined=confined))
     digest = content_hash(directory)
-    agents_dir = board.path.parent / "agents"
-    stored_at = agents_dir / label_directory_name(label)
+    stored_at = board.path.parent.resolve() / "agents" / label_directory_name(label)  # absolute, as stored
     known = next((a for a in board.agents() if a["label"] == label), None)
     if known is not None and known["content_hash"] != digest:  # refused before anything is copied
         raise ValueError(

@@ -43,7 +43,9 @@ def package(root, name, act, version="1"):
 
 @pytest.fixture
 def board_with_suite(tmp_path, monkeypatch):
-    monkeypatch.setenv("PG_ARENA_HOME", str(tmp_path / "boards"))
+    """A board under a relative home, as the default ./leaderboards is, with a CartPole suite played."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PG_ARENA_HOME", "boards")
     package(tmp_path, "balancer", BALANCE)
     scenario = tmp_path / "cartpole.toml"
     scenario.write_text(
