@@ -159,22 +159,34 @@ def _make_readable(root: Path) -> None:
 
 
 def _scenarios_joined(board: Board, env_ids: list[str]) -> list[Scenario]:
-    """The board's scenarios whose every env is in ``env_ids``, each with every submitted agent that declares
-    all of them added."""
-    submitted = [
-        a for a in board.agents() if a["content_hash"] and (Path(a["source"]) / "agent.toml").is_file()
-    ]
+    """The board's scenarios whose every env is in ``env_ids``, each with the board's submissions added
+    (:func:`with_submissions`)."""
     joined = []
     for stored in board.scenarios():
-        spec = stored["spec"]
-        scenario_envs = {spec["scenario"].get("env")} | {e["id"] for e in spec.get("envs", [])}
-        scenario_envs.discard(None)
-        if not scenario_envs <= set(env_ids):
-            continue
-        in_roster = set(parse_scenario(spec, source=stored["source"], base=Path("/")).labels)
-        roster = list(spec["agents"])
-        for agent in submitted:
-            if agent["label"] not in in_roster and scenario_envs <= set(read_manifest(agent["source"]).envs):
-                roster.append({"path": agent["source"], "label": agent["label"]})
-        joined.append(parse_scenario({**spec, "agents": roster}, source=stored["source"], base=Path("/")))
+        scenario = parse_scenario(stored["spec"], source=stored["source"], base=Path("/"))
+        if _envs_of(scenario) <= set(env_ids):
+            joined.append(with_submissions(scenario, board))
     return joined
+
+
+def with_submissions(scenario: Scenario, board: Board) -> Scenario:
+    """``scenario`` with every agent package on ``board`` that declares all of its envs added to the roster
+    (by its stored label; those already in the roster are not added twice). So an agent submitted before a
+    scenario existed joins it when the scenario is first played on the board."""
+    roster = list(scenario.spec.model_dump()["agents"])
+    for agent in board.agents():
+        source = Path(agent["source"])
+        if agent["label"] in scenario.labels or not (source / MANIFEST).is_file():
+            continue
+        if _envs_of(scenario) <= set(read_manifest(source).envs):
+            roster.append({"path": str(source), "label": agent["label"]})
+    if len(roster) == len(scenario.spec.agents):
+        return scenario
+    return parse_scenario(
+        {**scenario.spec.model_dump(), "agents": roster}, source=scenario.source, base=Path("/")
+    )
+
+
+def _envs_of(scenario: Scenario) -> set[str]:
+    header = scenario.spec.scenario
+    return {header.env} if header.kind == "match" else {entry.id for entry in scenario.spec.envs}

@@ -39,6 +39,7 @@ def tournament_command(
     """
     from arena.leaderboard import Board
     from arena.scenario import ScenarioError, load_scenarios
+    from arena.submit import with_submissions
 
     try:
         scenarios = load_scenarios(scenario_file)
@@ -51,6 +52,7 @@ def tournament_command(
     played = stored = forfeits = replayed = 0
     try:
         with Board(board) as store:
+            scenarios = [with_submissions(scenario, store) for scenario in scenarios]
             for scenario in scenarios:
                 if not resume and store.match_ids(scenario.hash):
                     fail(f"board {board!r} already has matches of {scenario.name!r}; resume or pick another")

@@ -251,3 +251,16 @@ def test_a_stored_copy_cut_short_is_replaced_on_resubmission(tmp_path, empty_boa
     assert (again.stored_at / "agent.py").read_bytes() == (source / "agent.py").read_bytes()
     assert len(empty_board.agents()) == 1
     assert [p.name for p in first.stored_at.parent.iterdir()] == ["bot@0.1"]
+
+
+def test_an_agent_submitted_before_a_scenario_joins_it_when_the_scenario_is_first_played(board_with_suite):
+    lefty = package(board_with_suite, "lefty", "return 0")
+    early = runner.invoke(app, ["submit", str(lefty), "--board", "later"])
+    assert early.exit_code == 0, early.output
+    assert "no scenario on board 'later' plays its envs yet; it will join those that do" in early.output
+    played = runner.invoke(app, ["tournament", str(board_with_suite / "cartpole.toml"), "--board", "later"])
+    assert played.exit_code == 0, played.output
+    result = runner.invoke(app, ["leaderboard", "--board", "later", "--json"])
+    rows = {(row["agent"], row["env_id"]): row for row in json.loads(result.stdout)}
+    assert rows[("lefty@1", "CartPole-v1")]["episodes"] == 3
+    assert rows[("lefty@1", "overall")]["score"] < 0  # scored between the same references as the others
