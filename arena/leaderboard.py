@@ -8,6 +8,10 @@ Each match row also stores the versions of the env and agents that produced it (
 read as "unknown", in rows stored before versions were recorded), so that a tournament replays a match whose
 code has changed. A board also holds its secret (``meta`` table), the key of every seed its matches are played
 with (:mod:`arena.seeding`); nothing reads it out except :attr:`Board.secret`, and no table or page shows it.
+
+A forfeited match is stored as the match runner ranked it (the offender last, every other seat sharing first
+place); :mod:`arena.ratings` reads it as the offender's losses only, so matches stored before that reading
+need no change.
 """
 
 from __future__ import annotations
@@ -308,7 +312,8 @@ def _sorted_sets(found: dict[str, set[str]]) -> dict[str, list[str]]:
 def scenario_table(board: Board, scenario: dict) -> list[dict]:
     """The ranked rows of one stored scenario, recomputed from its match log.
 
-    Match scenarios: Bradley–Terry ratings with bootstrap intervals (and OpenSkill's mu/sigma). Task suites:
+    Match scenarios: Bradley–Terry ratings with studentised bootstrap intervals (and OpenSkill's mu/sigma),
+    a forfeited match counting only as the offender's loss to each other agent. Task suites:
     normalised scores per env and overall; a forfeited episode scores the worst return any agent had on that
     env and seed, so failing early never pays.
     """

@@ -16,7 +16,9 @@ Otherwise seat k goes to agent k mod n, so a mirrored game swaps the seats.
 
 Forfeits: when an agent fails (raises, times out, returns an invalid action, dies) the match ends there.
 Every seat that agent plays is ranked last (the failing seat carries the status and reason); every other
-seat shares first place. Scores are the returns collected so far.
+seat shares first place, which is no result between them: ratings read a forfeited match only as the
+offender losing to each other agent (arena.ratings), never as draws among the others. Scores are the
+returns collected so far.
 """
 
 from __future__ import annotations
@@ -192,5 +194,6 @@ def _team_ranks(totals: dict[str, float], teams: dict[str, str]) -> dict[str, in
 
 
 def _forfeit_ranks(labels: dict[str, str], offender: str) -> dict[str, int]:
-    """Every seat the offending agent plays ranks last; all other seats share first place."""
+    """Every seat the offending agent plays ranks last; all other seats share first place (not a draw: see
+    the module docstring)."""
     return {seat: int(label == offender) for seat, label in labels.items()}

@@ -6,14 +6,22 @@ are always recomputed from the whole stored log and never depend on how a tourna
 - :func:`bradley_terry` fits P(i beats j) = sigmoid(s_i - s_j) by maximum likelihood on every informative
   pair of every match, where a seat's strength s is its agent's strength plus a *virtual side* strength for
   its team name (wolves/village, first/second player), so uneven sides do not leak into the agents' ratings.
-  Intervals come from resampling whole matches (pairs inside one match are correlated) and refitting.
+  Its 95 % intervals are studentised bootstrap (bootstrap-t) intervals: whole matches are resampled (pairs
+  inside one match are correlated) and refitted, and the spread of (replicate - rating) / standard error sets
+  the interval around the rating. On round robins of 8 agents with known strengths they cover the true
+  (centred) rating 94.9 % and 95.1 % of the time at 10 and 30 games per pair, where the percentile bootstrap
+  intervals used before cover 93.3 % and 94.0 % (``arena bench ratings --seeds 10-19``).
 - :func:`openskill_ratings` runs OpenSkill's Plackett–Luce model over the log in order, with the same virtual
   side player added to every team.
 Task-suite scores are in :mod:`arena.suite_scores`.
+
+A forfeit is a loss of the offender to every other agent of the match and nothing else: the ranks the match
+runner gives the other seats (a shared first place) are no result between them.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,12 +30,20 @@ from typing import NamedTuple
 
 import numpy as np
 from openskill.models import PlackettLuce
+from scipy import sparse
 
-from arena.results import MatchResult, Status
+from arena.results import MatchResult, Participant, Status
 
 ELO_PER_NAT = 400.0 / math.log(10.0)  # Elo points per unit of log-odds
 ELO_ANCHOR = 1000.0  # mean rating of the agents with informative games
 RIDGE = 1e-3  # L2 penalty on log-strengths: pins the free offsets; one game carries information ~0.25
+_BATCH_ELEMENTS = 1 << 22  # bootstrap replicates are fitted in batches of about this many array elements
+INTERVAL_METHOD = (
+    "Ratings are Bradley–Terry on the Elo scale; their 95 % intervals are studentised bootstrap "
+    "(bootstrap-t) intervals over resampled whole matches, and a forfeit counts only as a loss of the "
+    "offender to each other agent."
+)
+"""How :func:`bradley_terry` computes its intervals, in one sentence for the leaderboard page."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,9 +51,10 @@ class RatingRow:
     """One agent's line of the leaderboard.
 
     ``rating`` is the Bradley–Terry strength on the Elo scale (400 points = 10:1 odds, mean of the rated
-    agents 1000) with its bootstrap interval ``[low, high]``; an agent without any game against another agent
-    gets 1000 with an infinite interval. ``wins``/``draws``/``losses`` compare the agent's rank with the best
-    rank of the other teams in each match; ``forfeits`` counts matches where one of its seats did not end OK.
+    agents 1000) with its studentised bootstrap interval ``[low, high]``; an agent without any game against
+    another agent gets 1000 with an infinite interval. ``wins``/``draws``/``losses`` compare the agent's rank
+    with the best rank of the other teams in each match, except in a forfeited match: a loss for the offender
+    and a win for every other agent. ``forfeits`` counts matches where one of its seats did not end OK.
     ``mu``/``sigma`` are its OpenSkill Plackett–Luce rating, for reference.
     """
 
@@ -120,11 +137,28 @@ def check_log(results: Sequence[MatchResult]) -> list[MatchResult]:
     return sorted(results, key=lambda r: r.match_id)
 
 
+def _offenders(result: MatchResult) -> set[str]:
+    """The agents with a seat that did not end OK in ``result``: they forfeited the match."""
+    return {p.agent for p in result.participants if p.status is not Status.OK}
+
+
+def _pair_score(pa: Participant, pb: Participant, lost: set[str]) -> float | None:
+    """Seat ``pa``'s points against seat ``pb`` in a match whose offenders are ``lost``, or None when the pair
+    carries no information (see :func:`pairwise_outcomes`)."""
+    if lost:
+        return None if (pa.agent in lost) == (pb.agent in lost) else float(pb.agent in lost)
+    if pa.team == pb.team and (pa.rank == pb.rank or pa.agent == pb.agent):
+        return None
+    return 1.0 if pa.rank < pb.rank else 0.5 if pa.rank == pb.rank else 0.0
+
+
 def pairwise_outcomes(results: Sequence[MatchResult]) -> PairwiseOutcomes:
     """Break every match into pairs of seats: seats of different teams, or of one team with different ranks.
 
     Pairs of the same agent on the same side carry no information and are left out; the same agent on two
-    sides (self-play) stays in, since it informs the side strengths.
+    sides (self-play) stays in, since it informs the side strengths. A forfeited match decides only that each
+    offender lost: its pairs are every seat of an offender against every seat of another agent, lost by the
+    offender, and nothing between the other agents (their shared rank is no result) or between offenders.
     """
     log = check_log(results)
     agents = tuple(sorted({p.agent for r in log for p in r.participants}))
@@ -133,12 +167,11 @@ def pairwise_outcomes(results: Sequence[MatchResult]) -> PairwiseOutcomes:
     side_index = {s: i for i, s in enumerate(sides)}
     pairs: list[_Pair] = []
     for m, result in enumerate(log):
-        seats = result.participants
+        seats, lost = result.participants, _offenders(result)
         for a, pa in enumerate(seats):
             for pb in seats[a + 1 :]:
-                if pa.team == pb.team and pa.rank == pb.rank:
-                    continue
-                if pa.agent == pb.agent and pa.team == pb.team:
+                score = _pair_score(pa, pb, lost)
+                if score is None:
                     continue
                 pairs.append(
                     _Pair(
@@ -147,7 +180,7 @@ def pairwise_outcomes(results: Sequence[MatchResult]) -> PairwiseOutcomes:
                         second=agent_index[pb.agent],
                         first_side=side_index[pa.team],
                         second_side=side_index[pb.team],
-                        score=1.0 if pa.rank < pb.rank else 0.5 if pa.rank == pb.rank else 0.0,
+                        score=score,
                     )
                 )
 
@@ -168,7 +201,10 @@ def pairwise_outcomes(results: Sequence[MatchResult]) -> PairwiseOutcomes:
 
 
 class _Design:
-    """Pairs grouped by (agent, agent, side, side): the Bradley–Terry likelihood's sufficient statistics."""
+    """Pairs grouped by (agent, agent, side, side): the Bradley–Terry likelihood's sufficient statistics.
+
+    Fits run on a batch of reweighted logs at once (one row per bootstrap replicate).
+    """
 
     def __init__(self, outcomes: PairwiseOutcomes):
         n_agents = len(outcomes.agents)
@@ -183,83 +219,121 @@ class _Design:
             ],
             1,
         )
-        self.columns, self.key = np.unique(columns, axis=0, return_inverse=True)
-        self.key = self.key.ravel()
-        self.signs = np.array([1.0, -1.0, 1.0, -1.0])
-        self.pair_match = outcomes.match
-        self.pair_score = outcomes.score
+        self.columns, key = np.unique(columns, axis=0, return_inverse=True)
+        key = key.ravel()
         self.n_matches = len(outcomes.match_ids)
+        shape = (self.n_matches, len(self.columns))
+        # Per match and key: comparisons and points won, so that a batch of match weights maps to n and w.
+        self.match_n = sparse.csr_matrix((np.ones(len(key)), (outcomes.match, key)), shape=shape)
+        self.match_w = sparse.csr_matrix((outcomes.score, (outcomes.match, key)), shape=shape)
+        self.signs = np.array([1.0, -1.0, 1.0, -1.0])
         # Hessian entries each key touches: (row, column) of the 4 x 4 outer product, flattened.
-        self.hessian_index = (self.columns[:, :, None] * self.n_params + self.columns[:, None, :]).ravel()
+        self.hessian_index = (self.columns[:, :, None] * self.n_params + self.columns[:, None, :]).reshape(
+            -1, 16
+        )
         self.hessian_sign = np.outer(self.signs, self.signs).ravel()
+        # Keys comparing two different agents, and the agents each of them informs.
+        other = self.columns[:, 0] != self.columns[:, 1]
+        rows = np.flatnonzero(other)
+        self.informs = sparse.csr_matrix(
+            (np.ones(2 * len(rows)), (np.repeat(rows, 2), self.columns[rows, :2].ravel())),
+            shape=(len(self.columns), n_agents),
+        )
 
     def statistics(self, match_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per key: comparisons n and points won w, each match counted ``match_weights[m]`` times."""
-        weight = match_weights[self.pair_match]
-        n = np.bincount(self.key, weights=weight, minlength=len(self.columns))
-        w = np.bincount(self.key, weights=weight * self.pair_score, minlength=len(self.columns))
-        return n, w
+        """Per row of ``match_weights`` (batch x matches) and key: comparisons n and points won w, each match
+        counted ``match_weights[b, m]`` times."""
+        return (self.match_n.T @ match_weights.T).T, (self.match_w.T @ match_weights.T).T
 
     def informed(self, n: np.ndarray) -> np.ndarray:
-        """Which agents have at least one comparison with a different agent."""
-        other = (self.columns[:, 0] != self.columns[:, 1]) & (n > 0)
-        counts = np.bincount(self.columns[other, :2].ravel(), minlength=self.n_agents)
-        return counts > 0
+        """Per row of ``n``: which agents have at least one comparison with a different agent."""
+        return (self.informs.T @ n.T).T > 0
 
-    def fit(self, n: np.ndarray, w: np.ndarray, *, tol: float = 1e-9, max_iter: int = 200) -> np.ndarray:
-        """Maximise the ridge-penalised log-likelihood by Newton's method with step halving.
+    def fit(
+        self, n: np.ndarray, w: np.ndarray, *, tol: float = 1e-9, max_iter: int = 200
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Maximise each row's ridge-penalised log-likelihood by Newton's method with step halving.
 
-        Returns log-strengths: the agents' first, then the sides'.
+        Returns the log-strengths (batch x parameters: the agents' first, then the sides') and the Hessian of
+        the negative penalised log-likelihood there (batch x parameters x parameters).
         """
-        theta = np.zeros(self.n_params)
+        theta = np.zeros((len(n), self.n_params))
         objective = self._objective(theta, n, w)
         for _ in range(max_iter):
-            d = self._margin(theta)
-            p = 1.0 / (1.0 + np.exp(-d))
-            residual = w - n * p
-            gradient = np.bincount(
-                self.columns.ravel(),
-                weights=(residual[:, None] * self.signs).ravel(),
-                minlength=self.n_params,
-            )
-            gradient -= RIDGE * theta
-            curvature = np.repeat(n * p * (1.0 - p), 16) * np.tile(self.hessian_sign, len(n))
-            hessian = np.bincount(self.hessian_index, weights=curvature, minlength=self.n_params**2)
-            hessian = hessian.reshape(self.n_params, self.n_params) + RIDGE * np.eye(self.n_params)
-            step = np.linalg.solve(hessian, gradient)
-            t = 1.0
+            gradient, hessian = self._derivatives(theta, n, w)
+            step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
+            t = np.ones(len(n))
             while True:
-                candidate = theta + t * step
+                candidate = theta + t[:, None] * step
                 value = self._objective(candidate, n, w)
-                if value >= objective - 1e-12 or t < 1e-6:
+                worse = (value < objective - 1e-12) & (t >= 1e-6)
+                if not worse.any():
                     break
-                t /= 2.0
+                t = np.where(worse, t / 2.0, t)
             theta, objective = candidate, value
-            if np.max(np.abs(t * step)) < tol:
+            if np.max(np.abs(t[:, None] * step)) < tol:
                 break
-        return theta
+        return theta, self._derivatives(theta, n, w)[1]
+
+    def _derivatives(self, theta: np.ndarray, n: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient of the penalised log-likelihood and Hessian of its negative, per row."""
+        batch, size = len(theta), self.n_params
+        p = 1.0 / (1.0 + np.exp(-self._margin(theta)))
+        row = np.arange(batch)[:, None, None]
+        gradient = np.bincount(
+            (row * size + self.columns).ravel(),
+            weights=((w - n * p)[:, :, None] * self.signs).ravel(),
+            minlength=batch * size,
+        ).reshape(batch, size)
+        hessian = np.bincount(
+            (row * size * size + self.hessian_index).ravel(),
+            weights=((n * p * (1.0 - p))[:, :, None] * self.hessian_sign).ravel(),
+            minlength=batch * size * size,
+        ).reshape(batch, size, size)
+        return gradient - RIDGE * theta, hessian + RIDGE * np.eye(size)
 
     def _margin(self, theta: np.ndarray) -> np.ndarray:
-        return theta[self.columns] @ self.signs
+        return theta[:, self.columns] @ self.signs
 
-    def _objective(self, theta: np.ndarray, n: np.ndarray, w: np.ndarray) -> float:
+    def _objective(self, theta: np.ndarray, n: np.ndarray, w: np.ndarray) -> np.ndarray:
         d = self._margin(theta)
-        log_likelihood = -(w * np.logaddexp(0.0, -d) + (n - w) * np.logaddexp(0.0, d)).sum()
-        return float(log_likelihood - 0.5 * RIDGE * theta @ theta)
+        log_likelihood = -(w * np.logaddexp(0.0, -d) + (n - w) * np.logaddexp(0.0, d)).sum(1)
+        return log_likelihood - 0.5 * RIDGE * (theta * theta).sum(1)
 
 
-def _centred_fit(design: _Design, match_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fit with each match counted ``match_weights[m]`` times; returns agents' and sides' log-strengths, each
-    centred on its mean (agents: over those with a game against another agent), and that mask of agents."""
+class _CentredFit(NamedTuple):
+    """Per row of a batch: agents' and sides' log-strengths each centred on its mean (agents: over those
+    with a game against another agent), the agents' standard errors on that scale (inf for an agent without
+    such a game), and which agents had one."""
+
+    beta: np.ndarray
+    gamma: np.ndarray
+    se: np.ndarray
+    informed: np.ndarray
+
+
+def _centred_fit(design: _Design, match_weights: np.ndarray) -> _CentredFit:
+    """Fit each row of ``match_weights`` (batch x matches; row b counts match m ``match_weights[b, m]``
+    times). The standard error of an agent's centred strength is the model-based one: the inverse
+    Hessian's variance of beta_i - mean(beta) over the informed agents."""
     n, w = design.statistics(match_weights)
-    theta = design.fit(n, w)
-    beta, gamma = theta[: design.n_agents], theta[design.n_agents :]
+    theta, hessian = design.fit(n, w)
+    a = design.n_agents
+    beta, gamma = theta[:, :a], theta[:, a:]
     informed = design.informed(n)
-    if informed.any():
-        beta = beta - beta[informed].mean()
-    if len(gamma):
-        gamma = gamma - gamma.mean()
-    return beta, gamma, informed
+    centre = informed / np.maximum(informed.sum(1, keepdims=True), 1)
+    beta = beta - (beta * centre).sum(1, keepdims=True)
+    if gamma.shape[1]:
+        gamma = gamma - gamma.mean(1, keepdims=True)
+    covariance = np.linalg.inv(hessian)[:, :a, :a]
+    spread = covariance @ centre[:, :, None]
+    variance = (
+        np.diagonal(covariance, axis1=1, axis2=2)
+        - 2.0 * spread[:, :, 0]
+        + (centre[:, :, None] * spread).sum((1, 2))[:, None]
+    )
+    se = np.where(informed, np.sqrt(np.maximum(variance, 0.0)), np.inf)
+    return _CentredFit(beta=beta, gamma=gamma, se=se, informed=informed)
 
 
 def fit_bradley_terry(outcomes: PairwiseOutcomes) -> tuple[dict[str, float], dict[str, float]]:
@@ -270,9 +344,9 @@ def fit_bradley_terry(outcomes: PairwiseOutcomes) -> tuple[dict[str, float], dic
     equal.
     """
     design = _Design(outcomes)
-    beta, gamma, _ = _centred_fit(design, np.ones(design.n_matches))
-    return dict(zip(outcomes.agents, beta.tolist(), strict=True)), dict(
-        zip(outcomes.sides, gamma.tolist(), strict=True)
+    fit = _centred_fit(design, np.ones((1, design.n_matches)))
+    return dict(zip(outcomes.agents, fit.beta[0].tolist(), strict=True)), dict(
+        zip(outcomes.sides, fit.gamma[0].tolist(), strict=True)
     )
 
 
@@ -288,16 +362,23 @@ class _Record:
 
 
 def _match_records(log: list[MatchResult]) -> dict[str, _Record]:
-    """Per agent: games, wins, draws, losses and forfeits."""
+    """Per agent: games, wins, draws, losses and forfeits (a forfeited match: a loss for each offender and a
+    win for each other agent, whatever their ranks)."""
     records: dict[str, _Record] = defaultdict(_Record)
     for result in log:
+        lost = _offenders(result)
         by_agent: dict[str, list] = defaultdict(list)
         for p in result.participants:
             by_agent[p.agent].append(p)
         for agent, seats in by_agent.items():
             record = records[agent]
             record.games += 1
-            record.forfeits += any(p.status is not Status.OK for p in seats)
+            record.forfeits += agent in lost
+            if lost:
+                if len(lost) < len(by_agent):  # someone did not forfeit: the offenders lost to them
+                    record.losses += agent in lost
+                    record.wins += agent not in lost
+                continue
             my_teams = {p.team for p in seats}
             rivals = [p.rank for p in result.participants if p.team not in my_teams]
             if not rivals:  # alone, or on every team: no opponent to win or lose against
@@ -312,14 +393,79 @@ def _match_records(log: list[MatchResult]) -> dict[str, _Record]:
     return records
 
 
-def percentile_interval(
-    lows: np.ndarray, highs: np.ndarray, confidence: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval along axis 0: the low end from ``lows``, the high end from ``highs`` (replicates
-    that may hold -inf / +inf; order statistics, no interpolation, so infinities stay exact)."""
-    alpha = (1.0 - confidence) / 2.0
-    low = np.quantile(lows, alpha, axis=0, method="inverted_cdf")
-    high = np.quantile(highs, 1.0 - alpha, axis=0, method="inverted_cdf")
+@dataclass(frozen=True, kw_only=True)
+class BootstrapRatings:
+    """A Bradley–Terry fit on the Elo scale and its refits on resampled logs, per agent of ``agents``.
+
+    ``rating`` and ``se`` are the centred rating and its model-based standard error (inf for an agent without
+    a game against another agent, ``informed`` False); ``replicates`` and ``replicate_se`` (replicates x
+    agents) are the same refitted on each resample of whole matches, NaN where the agent has no game against
+    another agent in that resample.
+    """
+
+    agents: tuple[str, ...]
+    rating: np.ndarray
+    se: np.ndarray
+    informed: np.ndarray
+    replicates: np.ndarray
+    replicate_se: np.ndarray
+
+
+def bootstrap_ratings(outcomes: PairwiseOutcomes, *, bootstrap: int = 200, seed: int = 0) -> BootstrapRatings:
+    """Fit the log and ``bootstrap`` resamples of its whole matches (pairs inside one match are correlated),
+    drawn with replacement; deterministic for a ``seed``."""
+    design = _Design(outcomes)
+    full = _centred_fit(design, np.ones((1, design.n_matches)))
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _BATCH_ELEMENTS // (16 * len(design.columns) + design.n_matches))
+    replicates, replicate_se = [], []
+    for start in range(0, bootstrap, chunk):
+        rows = rng.integers(0, design.n_matches, (min(chunk, bootstrap - start), design.n_matches))
+        offsets = np.arange(len(rows))[:, None] * design.n_matches
+        counts = np.bincount((offsets + rows).ravel(), minlength=rows.size).reshape(rows.shape)
+        fit = _centred_fit(design, counts.astype(float))
+        replicates.append(np.where(fit.informed, ELO_ANCHOR + ELO_PER_NAT * fit.beta, np.nan))
+        replicate_se.append(np.where(fit.informed, ELO_PER_NAT * fit.se, np.nan))
+    return BootstrapRatings(
+        agents=outcomes.agents,
+        rating=ELO_ANCHOR + ELO_PER_NAT * np.where(full.informed[0], full.beta[0], 0.0),
+        se=ELO_PER_NAT * full.se[0],
+        informed=full.informed[0],
+        replicates=np.concatenate(replicates) if replicates else np.empty((0, design.n_agents)),
+        replicate_se=np.concatenate(replicate_se) if replicate_se else np.empty((0, design.n_agents)),
+    )
+
+
+def studentized_interval(fit: BootstrapRatings, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap-t intervals: the rating minus the bootstrap's quantiles of t = (replicate - rating) /
+    (replicate's standard error), scaled by the rating's standard error.
+
+    With B replicates the quantiles are the k-th smallest and k-th largest t, k = floor((B + 1) (1 -
+    confidence) / 2), so each end misses with probability k / (B + 1) <= (1 - confidence) / 2 when t is
+    pivotal; k = 0 (too few replicates) leaves both ends unbounded. A replicate without the agent counts as
+    unbounded t at both ends, so an agent seen in few matches gets an infinite end; an agent without a game
+    against another agent gets (-inf, inf).
+    """
+    t = (fit.replicates - fit.rating) / fit.replicate_se
+    k = math.floor((len(t) + 1) * (1.0 - confidence) / 2.0 + 1e-9)
+    if k == 0:
+        return np.full(len(fit.agents), -np.inf), np.full(len(fit.agents), np.inf)
+    upper = np.sort(np.where(np.isnan(t), np.inf, t), axis=0)[len(t) - k]
+    lower = np.sort(np.where(np.isnan(t), -np.inf, t), axis=0)[k - 1]
+    se = np.where(fit.informed, fit.se, 1.0)
+    return (
+        np.where(fit.informed, fit.rating - upper * se, -np.inf),
+        np.where(fit.informed, fit.rating - lower * se, np.inf),
+    )
+
+
+def percentile_interval(fit: BootstrapRatings, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile intervals: the bootstrap quantiles of the replicates themselves (order statistics, a
+    replicate without the agent counting as unbounded). They undercover by 1-2 points at 10-30 games per
+    pair; ``arena bench ratings`` measures them as the reference the studentised intervals replaced."""
+    alpha, absent = (1.0 - confidence) / 2.0, np.isnan(fit.replicates)
+    low = np.quantile(np.where(absent, -np.inf, fit.replicates), alpha, axis=0, method="inverted_cdf")
+    high = np.quantile(np.where(absent, np.inf, fit.replicates), 1.0 - alpha, axis=0, method="inverted_cdf")
     return low, high
 
 
@@ -333,36 +479,22 @@ def check_bootstrap(bootstrap: int, confidence: float) -> None:
 def bradley_terry(
     results: Sequence[MatchResult], *, bootstrap: int = 200, seed: int = 0, confidence: float = 0.95
 ) -> list[RatingRow]:
-    """Bradley–Terry ratings with bootstrap intervals, sorted best first.
+    """Bradley–Terry ratings with studentised bootstrap intervals (:func:`studentized_interval` over
+    :func:`bootstrap_ratings`), sorted best first.
 
     Ratings are recomputed from the whole log and do not depend on its order (the log is sorted by match
     id, OpenSkill included). Each bootstrap replicate resamples whole matches with replacement and refits; an
-    agent that does not play another agent in a replicate counts as unbounded there (-inf for the low end,
-    +inf for the high end), so an agent seen in very few matches gets an honest, possibly infinite, interval.
-    Deterministic for a ``seed``.
+    agent that does not play another agent in a replicate counts as unbounded there, so an agent seen in very
+    few matches gets an honest, possibly infinite, interval. Deterministic for a ``seed``.
     """
     check_bootstrap(bootstrap, confidence)
     if not results:
         return []
     outcomes = pairwise_outcomes(results)
     log = sorted(results, key=lambda r: r.match_id)
-    design = _Design(outcomes)
-
-    def elo(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        beta, _, informed = _centred_fit(design, weights)
-        return ELO_ANCHOR + ELO_PER_NAT * beta, informed
-
-    rating, informed = elo(np.ones(design.n_matches))
-    rng = np.random.default_rng(seed)
-    lows = np.empty((bootstrap, design.n_agents))
-    highs = np.empty((bootstrap, design.n_agents))
-    for b in range(bootstrap):
-        counts = np.bincount(rng.integers(0, design.n_matches, design.n_matches), minlength=design.n_matches)
-        replicate, present = elo(counts.astype(float))
-        lows[b] = np.where(present, replicate, -np.inf)
-        highs[b] = np.where(present, replicate, np.inf)
-    low, high = percentile_interval(lows, highs, confidence)
-    rating = np.where(informed, rating, ELO_ANCHOR)
+    fit = bootstrap_ratings(outcomes, bootstrap=bootstrap, seed=seed)
+    low, high = studentized_interval(fit, confidence)
+    rating = fit.rating
 
     skill = openskill_ratings(log)
     records = _match_records(log)
@@ -405,10 +537,12 @@ class _Group(NamedTuple):
 def openskill_ratings(results: Sequence[MatchResult]) -> dict[str, Skill]:
     """OpenSkill Plackett–Luce (mu, sigma) per agent, processing the matches in the order given.
 
-    Each match's teams are its team names, split by rank where a member forfeited; each team name also has a
-    virtual side player, rated like an agent and placed with the team's best-ranked group, which absorbs the
-    advantage of a side (larger team, first move). An agent seated in several groups of one match (self-play)
-    takes the mean of its updated ratings. Side players are not returned.
+    Each match's teams are its team names, split by rank; each team name also has a virtual side player,
+    rated like an agent and placed with the team's best-ranked group, which absorbs the advantage of a side
+    (larger team, first move). An agent seated in several groups of one match (self-play) takes the mean of
+    its updated ratings. A forfeited match is, as in :func:`pairwise_outcomes`, only the offenders' losses:
+    a duel lost by each offender to each other agent in turn (by label, without side players), and no update
+    between the other agents. Side players are not returned.
     """
     check_log(results)
     model = PlackettLuce()
@@ -420,6 +554,16 @@ def openskill_ratings(results: Sequence[MatchResult]) -> dict[str, Skill]:
         return ratings[player]
 
     for result in results:
+        lost, seated = _offenders(result), {p.agent for p in result.participants}
+        if lost:
+            for winner, loser in itertools.product(sorted(seated - lost), sorted(lost)):
+                players = (_Player(kind="agent", name=winner), _Player(kind="agent", name=loser))
+                [[ratings[players[0]]], [ratings[players[1]]]] = model.rate(
+                    [[current(players[0])], [current(players[1])]], ranks=[0, 1]
+                )
+            for agent in seated:  # an offender alone in its match still gets a rating
+                current(_Player(kind="agent", name=agent))
+            continue
         groups: dict[_Group, list[_Player]] = defaultdict(list)
         for p in result.participants:
             agent, group = _Player(kind="agent", name=p.agent), _Group(rank=p.rank, team=p.team)

@@ -1,7 +1,8 @@
 """The leaderboard as one self-contained HTML page: no scripts, styles inline, plots embedded as PNG data.
 
-Per scenario: the ranked table with each rating interval drawn as a bar, the plot, every forfeit with its
-reason, and each agent's match history. This module gathers the numbers; the markup is the Jinja2 template
+Per scenario: the ranked table with each rating interval drawn as a bar (under a match table, one sentence on
+how the ratings and intervals are computed), the plot, every forfeit with its reason, and each agent's match
+history. This module gathers the numbers; the markup is the Jinja2 template
 ``arena/templates/leaderboard.html``, rendered with autoescaping on. Every value the template prints passes
 through one function first (the environment's ``finalize``, :func:`shown_as_codes`), which shows bidi and
 control characters as ``\\u202e``-style codes; autoescaping then escapes the markup. Names are validated
@@ -21,6 +22,7 @@ from markupsafe import Markup
 from agents import BIDI_CONTROLS
 from arena.leaderboard import Board, scenario_table
 from arena.plots import rating_intervals_png, return_distributions_png
+from arena.ratings import INTERVAL_METHOD
 from arena.results import MatchResult, Status
 from arena.versions import short
 
@@ -61,6 +63,7 @@ def render_board(board: Board, plot_dir: Path, *, refresh_s: int | None = None) 
     return _template().render(
         board=board.name,
         refresh_s=refresh_s,
+        interval_method=INTERVAL_METHOD,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         sections=[_section(board, scenario, plot_dir) for scenario in board.scenarios()],
     )

@@ -14,6 +14,7 @@ import pytest
 
 from agents.labels import BIDI_CONTROLS
 from arena.leaderboard import Board
+from arena.ratings import INTERVAL_METHOD
 from arena.report import render_board, write_board_html
 from arena.results import MatchResult, Participant, Status
 from arena.scenario import load_scenario
@@ -252,3 +253,17 @@ def test_every_value_the_template_prints_is_escaped_and_shows_control_characters
     assert "<b>x" not in page and "<i>" not in page and "<u>" not in page
     for shown in ("s&lt;b&gt;x\\u202e", "game&lt;i&gt;\\x07", "seat&lt;u&gt;\\u2066 / t\\x1b"):
         assert shown in page
+
+
+def test_a_match_table_says_how_its_ratings_and_intervals_are_computed(tmp_path):
+    """The method's sentence stands right under the ranking table of a match scenario."""
+    with Board("method", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        record_games(
+            board, {"agent": "x", "seat": "p0", "team": "p0"}, {"agent": "y", "seat": "p1", "team": "p1"}
+        )
+        page = render_board(board, tmp_path)
+    table_end = page.index("</table>")
+    sentence = html.escape(INTERVAL_METHOD)
+    assert "studentised bootstrap (bootstrap-t)" in INTERVAL_METHOD
+    assert page.index(sentence) == page.index('<p class="method">', table_end) + len('<p class="method">')

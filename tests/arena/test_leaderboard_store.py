@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from arena.leaderboard import Board, board_path
+from arena.leaderboard import Board, board_path, scenario_table
 from arena.results import MatchResult, Participant, Status
 
 
@@ -151,3 +151,31 @@ def test_stored_records_are_built_with_field_names_only(record, fields):
     """A positional construction would silently swap fields of the same type (seat and team, say)."""
     with pytest.raises(TypeError):
         record(*fields)
+
+
+def test_a_stored_three_agent_forfeit_reads_back_as_the_offenders_two_losses_and_no_draw(board):
+    """A free-for-all where c crashed, stored as the match runner records it (c last, a and b sharing first
+    place). The log keeps those ranks unchanged; the table recomputed from it has c losing to a and to b and
+    no draw between a and b: each of them wins, c loses and forfeits, and a and b stay level."""
+    seats = tuple(
+        Participant(
+            agent=agent,
+            seat=f"p{k}",
+            team=f"p{k}",
+            rank=int(agent == "c"),
+            score=0.0,
+            status=Status.TIMEOUT if agent == "c" else Status.OK,
+            reason="slow" if agent == "c" else "",
+        )
+        for k, agent in enumerate("abc")
+    )
+    stored = MatchResult(match_id="ffa", scenario="abc", env_id="game", seed=0, participants=seats)
+    board.record(stored)
+    assert board.results() == [stored]
+    rows = {row["agent"]: row for row in scenario_table(board, board.scenarios()[0])}
+    wdl = {agent: (row["wins"], row["draws"], row["losses"], row["forfeits"]) for agent, row in rows.items()}
+    assert wdl == {"a": (1, 0, 0, 0), "b": (1, 0, 0, 0), "c": (0, 0, 1, 1)}
+    assert (
+        rows["a"]["rating"] == pytest.approx(rows["b"]["rating"])
+        and rows["c"]["rating"] < rows["a"]["rating"]
+    )

@@ -9,10 +9,13 @@ from openskill.models import PlackettLuce
 
 from arena.ratings import (
     ELO_PER_NAT,
+    BootstrapRatings,
+    bootstrap_ratings,
     bradley_terry,
     fit_bradley_terry,
     openskill_ratings,
     pairwise_outcomes,
+    studentized_interval,
 )
 from arena.results import MatchResult, Participant, Status
 from arena.suite_scores import suite_scores
@@ -72,21 +75,70 @@ def test_bradley_terry_recovers_simulated_strengths_within_twice_the_bootstrap_h
     assert sides["first"] - sides["second"] == pytest.approx(0.3, abs=4 * 0.04)  # se ~ 1/sqrt(3000 * 0.22)
 
 
-@pytest.mark.slow
-def test_bootstrap_95_percent_intervals_cover_the_truth_in_about_95_percent_of_worlds():
-    """200 independent worlds of 300 duels among 5 agents; world r checks agent r mod 5, so the 200 hits are
-    independent Bernoulli draws. Under 95 % coverage their count is Binomial(200, 0.95): mean 190, sd 3.1, so
-    [180, 198] is 3.2 sd below and 2.6 sd above. (A long run of 1,000 worlds measured 0.936: the percentile
-    bootstrap of a 300-match MLE undercovers by about one point, well inside the band.)"""
-    strengths = [-1.0, -0.5, 0.0, 0.5, 1.0]
-    truth = _true_elo(strengths)
-    rng = np.random.default_rng(2024)
-    hits = 0
-    for r in range(200):
-        log = _simulate(rng, strengths, 300, side_advantage=0.3)
-        row = next(row for row in bradley_terry(log, bootstrap=100, seed=r) if row.agent == f"a{r % 5}")
-        hits += row.low <= truth[r % 5] <= row.high
-    assert 180 <= hits <= 198, hits
+def test_standard_error_and_interval_of_two_agents_match_the_binomial_answer():
+    """x beats y in 300 of 400 duels on one side: the MLE of d = s_x - s_y is ln 3 with variance
+    1 / (400 * 0.75 * 0.25); x's centred strength is d / 2, its standard error half that of d (10.03 Elo).
+    With 400 games t is close to normal, so the 95 % bootstrap-t interval is about rating +- 1.96 se."""
+    log = [_duel(f"m{k:03d}", "x", "y", 1.0 if k < 300 else 0.0, sides=("all", "all")) for k in range(400)]
+    fit = bootstrap_ratings(pairwise_outcomes(log), bootstrap=400, seed=1)
+    se = ELO_PER_NAT * 0.5 / math.sqrt(400 * 0.75 * 0.25)
+    assert fit.rating[0] == pytest.approx(1000.0 + ELO_PER_NAT * math.log(3.0) / 2, rel=1e-5)
+    assert fit.se == pytest.approx([se, se], rel=1e-4)
+    low, high = studentized_interval(fit, 0.95)
+    assert fit.rating[0] - low[0] == pytest.approx(1.96 * se, rel=0.15)
+    assert high[0] - fit.rating[0] == pytest.approx(1.96 * se, rel=0.15)
+
+
+def test_pairs_of_one_match_count_as_one_outcome_in_the_interval_though_not_in_the_standard_error():
+    """The same 300 results as duels and as 3-against-3 team games (each agent plays a whole team): a team
+    game gives 9 pairs with one outcome, so the model-based standard error shrinks by 3 (a Wald interval would
+    be 3 times too narrow), but resampling whole matches gives t statistics 3 times as wide, and the
+    studentised interval is that of the duels."""
+    duels, teams = [], []
+    rng = np.random.default_rng(6)
+    for k in range(300):
+        x_wins, x_side, y_side = rng.random() < 0.6, "AB"[k % 2], "BA"[k % 2]  # the sides alternate
+        duels.append(_duel(f"m{k:03d}", "x", "y", float(x_wins), sides=(x_side, y_side)))
+        seats = [
+            Participant(
+                agent=agent, seat=f"{team}{s}", team=team, rank=int(x_wins != (agent == "x")), score=0.0
+            )
+            for agent, team in (("x", x_side), ("y", y_side))
+            for s in range(3)
+        ]
+        teams.append(
+            MatchResult(match_id=f"m{k:03d}", scenario="t", env_id="g", seed=0, participants=tuple(seats))
+        )
+    one, nine = (bootstrap_ratings(pairwise_outcomes(log), bootstrap=200, seed=2) for log in (duels, teams))
+    assert nine.se == pytest.approx(one.se / 3, rel=1e-3)
+    assert np.allclose(studentized_interval(nine, 0.95), studentized_interval(one, 0.95), rtol=1e-5)
+
+
+def _fixed_replicates(t, informed=True):
+    """Rating 1000 with standard error 10, and replicates whose t statistics are ``t`` (NaN: agent absent)."""
+    t = np.asarray(t, dtype=float)[:, None]
+    return BootstrapRatings(
+        agents=("x",),
+        rating=np.array([1000.0]),
+        se=np.array([10.0 if informed else np.inf]),
+        informed=np.array([informed]),
+        replicates=np.where(np.isnan(t), np.nan, 1000.0 + 5.0 * t),
+        replicate_se=np.where(np.isnan(t), np.nan, 5.0),
+    )
+
+
+def test_studentized_interval_takes_the_k_th_extreme_t_with_k_floor_of_b_plus_1_times_the_tail():
+    """B = 79, 95 %: k = floor(80 * 0.025) = 2, the second smallest and largest t (-38 and 38 of -39..39);
+    the interval is 1000 - t * se, i.e. [620, 1380]. Two absent replicates count as t = +-inf and open both
+    ends, one does not; B = 38 gives k = 0 and no bounded end; an agent never compared gets (-inf, inf)."""
+    t = np.arange(-39, 40)
+    assert studentized_interval(_fixed_replicates(t), 0.95) == ([620.0], [1380.0])
+    one_absent = np.where(t == 0, np.nan, t)
+    assert studentized_interval(_fixed_replicates(one_absent), 0.95) == ([610.0], [1390.0])
+    two_absent = np.where(np.abs(t) == 1, np.nan, t)
+    assert studentized_interval(_fixed_replicates(two_absent), 0.95) == ([-math.inf], [math.inf])
+    assert studentized_interval(_fixed_replicates(t[:38]), 0.95) == ([-math.inf], [math.inf])
+    assert studentized_interval(_fixed_replicates(t, informed=False), 0.95) == ([-math.inf], [math.inf])
 
 
 def test_shuffling_the_log_leaves_every_rating_interval_and_record_unchanged():
@@ -112,7 +164,7 @@ def test_virtual_side_absorbs_an_80_percent_side_advantage_so_equal_agents_stay_
     one_side = [replace(r, participants=tuple(replace(p, team="all") for p in r.participants)) for r in log]
     naive = {row.agent: row for row in bradley_terry(one_side, bootstrap=100)}
     assert naive["a0"].low > naive["a3"].high
-    assert naive["a0"].rating - naive["a3"].rating > 4 * (rows["a0"].high - rows["a0"].low)
+    assert naive["a0"].rating - naive["a3"].rating > 3 * (rows["a0"].high - rows["a0"].low)
 
 
 def test_two_equal_random_agents_are_statistically_tied_while_a_stronger_agent_is_separated():
@@ -162,17 +214,39 @@ def test_two_against_five_pairs_every_wolf_with_every_villager_and_no_teammates(
     }
 
 
-def test_a_forfeit_is_counted_and_ranked_as_a_loss():
-    """A forfeiting villager loses to all 6 other seats (teammates too), the rest tie: 6 + 2 x 4 = 14 pairs.
-    In duels, x wins 5 and forfeits 5 against y: 5-5, so BT rates them equal (the likelihood is symmetric)."""
+def _free_for_all(match_id, agents, forfeiter):
+    """One seat per agent, each its own team; ``forfeiter`` crashed and ranks last while every other seat
+    shares first place, as the match runner records a forfeit."""
+    seats = tuple(
+        Participant(
+            agent=agent,
+            seat=f"p{k}",
+            team=f"p{k}",
+            rank=int(agent == forfeiter),
+            score=0.0,
+            status=Status.ERROR if agent == forfeiter else Status.OK,
+        )
+        for k, agent in enumerate(agents)
+    )
+    return MatchResult(match_id=match_id, scenario="test", env_id="ffa", seed=0, participants=seats)
+
+
+def test_a_forfeit_is_a_loss_to_every_other_agent_and_no_draw_between_them():
+    """Three agents, c forfeits: two pairs, c losing both, and nothing between a and b (their shared first
+    place is no result). A forfeiting villager loses to all 6 other seats, teammates too, and the other seats
+    form no pair. In duels, x wins 5 and forfeits 5 against y: 5-5, so BT rates them equal."""
+    pairs = pairwise_outcomes([_free_for_all("g", ["a", "b", "c"], forfeiter="c")])
+    named = sorted(
+        (pairs.agents[i], pairs.agents[j], s)
+        for i, j, s in zip(pairs.first, pairs.second, pairs.score, strict=True)
+    )
+    assert named == [("a", "c", 1.0), ("b", "c", 1.0)]
+
     game = _werewolf("g", ["w1", "w2"], ["v1", "v2", "v3", "v4", "crash"], wolves_win=False, forfeiter=4)
     pairs = pairwise_outcomes([game])
     crash = pairs.agents.index("crash")
-    involved = (pairs.first == crash) | (pairs.second == crash)
-    assert involved.sum() == 6
-    crash_score = np.where(pairs.first[involved] == crash, pairs.score[involved], 1 - pairs.score[involved])
-    assert np.all(crash_score == 0.0)
-    assert np.all(pairs.score[~involved] == 0.5) and (~involved).sum() == 8
+    assert len(pairs.score) == 6 and np.all((pairs.first == crash) | (pairs.second == crash))
+    assert np.all(np.where(pairs.first == crash, pairs.score, 1 - pairs.score) == 0.0)
 
     log = [_duel(f"win{k}", "x", "y", 1.0) for k in range(5)]
     log += [_duel(f"forfeit{k}", "y", "x", 1.0, status=Status.TIMEOUT) for k in range(5)]
@@ -181,9 +255,36 @@ def test_a_forfeit_is_counted_and_ranked_as_a_loss():
     assert (rows["y"].games, rows["y"].wins, rows["y"].losses, rows["y"].forfeits) == (10, 5, 5, 0)
     assert rows["x"].rating == pytest.approx(rows["y"].rating, abs=1e-6)
 
-    rows = {row.agent: row for row in bradley_terry([game], bootstrap=5)}
-    assert (rows["crash"].losses, rows["crash"].forfeits, rows["v1"].draws, rows["w1"].draws) == (1, 1, 1, 1)
-    assert openskill_ratings([game])["crash"][0] < 25.0  # ranked last of the match's three groups
+
+def test_a_three_agent_forfeit_records_wins_for_the_others_and_no_draws():
+    """W-D-L of a forfeited match: a loss for the offender, a win for each other agent, never a draw; the
+    fit sees only the two losses, so a and b stay level and c ends below them."""
+    rows = {row.agent: row for row in bradley_terry([_free_for_all("g", ["a", "b", "c"], "c")], bootstrap=5)}
+    assert [(rows[x].wins, rows[x].draws, rows[x].losses, rows[x].forfeits) for x in "abc"] == [
+        (1, 0, 0, 0),
+        (1, 0, 0, 0),
+        (0, 0, 1, 1),
+    ]
+    assert (
+        rows["a"].rating == pytest.approx(rows["b"].rating, abs=1e-9) and rows["c"].rating < rows["a"].rating
+    )
+
+
+def test_openskill_reads_a_three_agent_forfeit_as_two_duels_lost_by_the_offender():
+    """Weng & Lin's Plackett–Luce for two one-player teams (mu 25, sigma 25/3, beta 25/6, tau 25/300): with
+    v = sigma^2 + tau^2 the winner gains v / (2 sqrt(2 (v + beta^2))). a beats the fresh offender first, then
+    b beats the updated offender; a and b never meet, so the match equals those two duels in that order."""
+    forfeit = openskill_ratings([_free_for_all("g", ["b", "a", "c"], "c")])
+    v, beta2 = (25 / 3) ** 2 + (25 / 300) ** 2, (25 / 6) ** 2
+    assert forfeit["a"].mu - 25.0 == pytest.approx(v / (2 * math.sqrt(2 * (v + beta2))), rel=1e-12)
+    model = PlackettLuce()
+    a, b, c = model.rating(), model.rating(), model.rating()
+    [[a], [c]] = model.rate([[a], [c]], ranks=[0, 1])
+    [[b], [c]] = model.rate([[b], [c]], ranks=[0, 1])
+    for name, expected in zip("abc", (a, b, c), strict=True):
+        assert forfeit[name] == pytest.approx((expected.mu, expected.sigma), rel=1e-12)
+    alone = openskill_ratings([_free_for_all("solo", ["c"], "c")])
+    assert alone["c"] == (25.0, 25 / 3)  # nobody to lose to: no update
 
 
 def test_an_agent_without_games_against_others_gets_a_row_with_an_infinite_interval():
