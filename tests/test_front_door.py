@@ -44,6 +44,18 @@ def test_readme_main_job_runs_and_prints_the_ranked_table(tmp_path):
     assert (tmp_path / "default" / "leaderboard.json").is_file()
 
 
+def test_readme_python_example_runs_in_a_fresh_interpreter(tmp_path):
+    """The example under "Using the pieces from Python" runs as shown, with no import before it."""
+    text = (ROOT / "README.md").read_text()
+    body = text.split("## Using the pieces from Python\n", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"```python\n(.*?)```", body, re.S).group(1)
+    result = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "arena/DCMotorSpeed-v0" in result.stdout
+
+
 def test_tree_passes_ruff_check_and_format():
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run(
