@@ -37,7 +37,7 @@ class _WerewolfBase:
     | Actions            | Dict: text, target (and bid with bidding)                  |
     | Parallel API       | Yes (`envs.make_multi("werewolf", parallel=True)`)         |
     | Agents             | `agents = ['player_0', ..., 'player_6']` (num_players)     |
-    | Roles (default)    | 2 werewolves, 1 seer, 1 doctor, 3 villagers                |
+    | Roles (default)    | by size (7: 2 werewolves, seer, doctor, 3 villagers)       |
     | Action masks       | `infos[agent]["action_mask"]`, a dict matching the action  |
     | Observation        | Dict: text (transcript + own facts) and structured fields  |
 
@@ -114,23 +114,58 @@ class _WerewolfBase:
     villagers almost never reach a majority against the werewolves' coordinated kills (as in other Werewolf
     and Mafia games under random play), while scripted play is close to even.
 
+    ## Default roster by size
+
+    ``num_werewolves``, ``num_seers``, ``num_doctors`` and ``doctor_self_protect`` left out take the roster of
+    ``num_players`` from this table (``envs.werewolf.game.ROSTERS``); each one given explicitly is kept. Each
+    roster is the one whose villagers' win rate, with balanced scripted players in every seat under the
+    default rules, came closest to one half on tuning games (200 to 3,000 per roster, seeded as ``arena bench
+    werewolf --seeds 0-9`` seeds them). The rate shown is from 1,000 other games (``--seeds 10-19``, 95 %
+    Wilson interval). No roster tried at 4 or 8 players lands in [45 %, 55 %] (at 8: 2 werewolves give the
+    villagers 57 %, 3 give 36 %, 2 with a doctor who may not protect itself 43 %). docs/werewolf-balance.md
+    has the rates under plurality voting and without a doctor, and those of the one roster every size had
+    before.
+
+    | players | werewolves | seers | doctors | doctor protects itself | villagers win        |
+    |---------|------------|-------|---------|------------------------|----------------------|
+    | 4       | 1          | 1     | 1       | no                     | 41.2 % [38.2, 44.3]  |
+    | 5       | 1          | 1     | 1       | no                     | 52.5 % [49.4, 55.6]  |
+    | 6       | 2          | 1     | 1       | yes                    | 46.0 % [42.9, 49.1]  |
+    | 7       | 2          | 1     | 1       | yes                    | 52.5 % [49.4, 55.6]  |
+    | 8       | 2          | 1     | 1       | yes                    | 56.9 % [53.8, 59.9]  |
+    | 9       | 3          | 1     | 1       | yes                    | 47.6 % [44.5, 50.7]  |
+    | 10      | 3          | 1     | 1       | yes                    | 52.5 % [49.4, 55.6]  |
+    | 11      | 3          | 1     | 1       | yes                    | 47.7 % [44.6, 50.8]  |
+    | 12      | 3          | 1     | 1       | yes                    | 52.7 % [49.6, 55.8]  |
+    | 13      | 4          | 1     | 1       | yes                    | 50.2 % [47.1, 53.3]  |
+    | 14      | 5          | 1     | 1       | yes                    | 45.0 % [41.9, 48.1]  |
+    | 15      | 4          | 1     | 1       | yes                    | 52.2 % [49.1, 55.3]  |
+    | 16      | 4          | 1     | 1       | yes                    | 52.4 % [49.3, 55.5]  |
+    | 17      | 4          | 1     | 1       | yes                    | 51.5 % [48.4, 54.6]  |
+    | 18      | 4          | 1     | 1       | yes                    | 49.2 % [46.1, 52.3]  |
+    | 19      | 4          | 1     | 1       | yes                    | 50.7 % [47.6, 53.8]  |
+    | 20      | 4          | 1     | 1       | yes                    | 53.5 % [50.4, 56.6]  |
+
     ## Arguments
 
-    ``num_players`` (4..20, default 7), ``num_werewolves`` (1..(num_players-1)//2, default 2), ``num_seers``
-    and ``num_doctors`` (0 or 1, default 1), ``roles`` (list of role names per seat, default None: shuffled),
-    ``speaking_order`` ("round_robin" or "bidding"), ``discussion_rounds`` (0..10, default 1), ``vote_rule``
-    ("majority" or "plurality"), ``tie_rule`` ("no_exile" or "random"), ``wolf_chat`` (default True),
-    ``doctor_self_protect`` (default True), ``max_bid`` (1..10, default 4), ``max_text_length`` (1..2000
-    characters, default 200), ``transcript_window`` (1..500 lines, default 30), ``max_cycles`` (1..100000,
-    default 500), ``render_mode`` (None, "human" or "ansi"), ``reveal_roles`` (render roles and private lines,
-    default False). The same seed replays a game byte for byte; the env draws only from its own generator.
+    ``num_players`` (4..20, default 7), ``num_werewolves`` (1..(num_players-1)//2), ``num_seers`` and
+    ``num_doctors`` (0 or 1), ``doctor_self_protect`` (default for these four: the roster of ``num_players``,
+    above), ``roles`` (list of role names per seat, default None: shuffled), ``speaking_order``
+    ("round_robin" or "bidding"), ``discussion_rounds`` (0..10, default 1), ``vote_rule`` ("majority" or
+    "plurality"), ``tie_rule`` ("no_exile" or "random"), ``wolf_chat`` (default True), ``max_bid`` (1..10,
+    default 4), ``max_text_length`` (1..2000 characters, default 200), ``transcript_window`` (1..500 lines,
+    default 30), ``max_cycles`` (1..100000, default 500), ``render_mode`` (None, "human" or "ansi"),
+    ``reveal_roles`` (render roles and private lines, default False). The same seed replays a game byte for
+    byte; the env draws only from its own generator.
 
     ## Version history
 
+    * v1: the role counts and the doctor's self-protection default to the roster of the game's size (the
+      6- to 8-player games are unchanged; every size had 2 werewolves, a seer and a self-protecting doctor).
     * v0: initial version.
     """
 
-    metadata = {"name": "werewolf_v0", "render_modes": ["human", "ansi"], "is_parallelizable": False}
+    metadata = {"name": "werewolf_v1", "render_modes": ["human", "ansi"], "is_parallelizable": False}
     # each seat's info holds only that seat's own facts (its role and team, mask, counters) and, at the end,
     # the winner; other seats' roles live only in ``self.game``
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
@@ -138,16 +173,16 @@ class _WerewolfBase:
     def __init__(
         self,
         num_players: int = 7,
-        num_werewolves: int = 2,
-        num_seers: int = 1,
-        num_doctors: int = 1,
+        num_werewolves: int | None = None,
+        num_seers: int | None = None,
+        num_doctors: int | None = None,
         roles: list[str] | None = None,
         speaking_order: str = "round_robin",
         discussion_rounds: int = 1,
         vote_rule: str = "majority",
         tie_rule: str = "no_exile",
         wolf_chat: bool = True,
-        doctor_self_protect: bool = True,
+        doctor_self_protect: bool | None = None,
         max_bid: int = 4,
         max_text_length: int = 200,
         transcript_window: int = 30,
@@ -165,7 +200,7 @@ class _WerewolfBase:
             vote_rule=vote_rule,
             tie_rule=tie_rule,
             wolf_chat=bool(wolf_chat),
-            doctor_self_protect=bool(doctor_self_protect),
+            doctor_self_protect=None if doctor_self_protect is None else bool(doctor_self_protect),
             max_bid=max_bid,
             max_text_length=max_text_length,
             transcript_window=transcript_window,

@@ -48,25 +48,61 @@ def _check_choice(field: str, value: Any, allowed: tuple[str, ...]) -> None:
 
 
 @dataclass(frozen=True)
-class Rules:
-    """A game's configuration, validated on construction (``ValueError`` names the field and its range)."""
+class Roster:
+    """The roles (and the doctor's self-protection) a game of some size gets unless told otherwise."""
 
-    num_players: int = 7
-    num_werewolves: int = 2
+    num_werewolves: int
     num_seers: int = 1
     num_doctors: int = 1
+    doctor_self_protect: bool = True
+
+
+ROSTERS = {
+    4: Roster(1, doctor_self_protect=False),
+    5: Roster(1, doctor_self_protect=False),
+    6: Roster(2),
+    7: Roster(2),
+    8: Roster(2),
+    9: Roster(3),
+    10: Roster(3),
+    11: Roster(3),
+    12: Roster(3),
+    13: Roster(4),
+    14: Roster(5),
+    **{n: Roster(4) for n in range(15, 21)},
+}
+"""The default roster of each game size (4..20 players): the one whose villagers' win rate between balanced
+scripted players under the default rules came closest to one half (docs/werewolf-balance.md)."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A game's configuration, validated on construction (``ValueError`` names the field and its range).
+
+    Role counts and ``doctor_self_protect`` left as None take the value :data:`ROSTERS` gives
+    ``num_players``; a value given explicitly is kept as it is.
+    """
+
+    num_players: int = 7
+    num_werewolves: int | None = None
+    num_seers: int | None = None
+    num_doctors: int | None = None
     speaking_order: str = "round_robin"
     discussion_rounds: int = 1
     vote_rule: str = "majority"
     tie_rule: str = "no_exile"
     wolf_chat: bool = True
-    doctor_self_protect: bool = True
+    doctor_self_protect: bool | None = None
     max_bid: int = 4
     max_text_length: int = 200
     transcript_window: int = 30
 
     def __post_init__(self) -> None:
         _check_range("num_players", self.num_players, 4, 20)
+        roster = ROSTERS[self.num_players]
+        for field in ("num_werewolves", "num_seers", "num_doctors", "doctor_self_protect"):
+            if getattr(self, field) is None:
+                object.__setattr__(self, field, getattr(roster, field))
         _check_range("num_werewolves", self.num_werewolves, 1, (self.num_players - 1) // 2)
         _check_range("num_seers", self.num_seers, 0, 1)
         _check_range("num_doctors", self.num_doctors, 0, 1)

@@ -77,7 +77,13 @@ def test_werewolves_win_as_soon_as_they_are_as_many_as_the_others():
     """5 players, 2 wolves: one kill leaves 2 wolves against 2 others, which ends the game for the wolves."""
     roles = ["villager", "werewolf", "villager", "werewolf", "villager"]
     env = envs.make_multi(
-        "werewolf", num_players=5, num_seers=0, num_doctors=0, roles=roles, render_mode="ansi"
+        "werewolf",
+        num_players=5,
+        num_werewolves=2,
+        num_seers=0,
+        num_doctors=0,
+        roles=roles,
+        render_mode="ansi",
     )
     env.reset(seed=1)
     finals = play(env, scripted({("night", 1, 1): 0, ("night", 1, 3): 0}))
