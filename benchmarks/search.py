@@ -1,10 +1,22 @@
-"""``arena bench search``: the search env's speed, BM25's speed, and the GRPO-family learners side by side.
+"""``arena bench search``: the search env's speed, its shortcuts, and the GRPO-family learners paired by seed.
 
-Measured in one run, on one CPU core: env steps/s of the structured and text interfaces under random play
-(``search/random``; only ``env.step`` is timed, best of three windows), BM25 queries/s over the held-out
-question texts (best of three windows), and for each estimator and seed a training run of
-:func:`agents.search.grpo.learn` on 1-2 hop questions: its CPU seconds, held-out exact match and searches on
-2-hop questions before and after, its learning curve and the curve's mean (a measure of learning speed).
+Measured in one run, on one CPU core:
+
+* env steps/s of the structured and text interfaces under random play (``search/random``; only ``env.step``
+  is timed, best of three windows) and BM25 queries/s over the held-out question texts (best of three);
+* the shortcuts that must not pay, on the held-out (test) split, by hop count: the exact match of an agent
+  that never searches and answers the most frequent training answer of the question's relation path
+  (:func:`prior_only_em`), and how often one search of the question text or of the entity it names shows a
+  document holding the answer (:func:`single_query_shows_answer`, at the learners' ``top_k`` and at the
+  largest the env allows);
+* per estimator and seed of ``--seeds`` one training run of :func:`agents.search.grpo.learn` on 1-2 hop
+  questions (train split): CPU seconds, held-out exact match (sampled play, mean over 1 and 2 hops) and
+  searches before, at half the budget and at the end, and the learning curve. Each estimator is compared
+  with GRPO, paired by seed (:func:`agents.stats.paired_comparison`), at both budgets, on two scores: the
+  held-out exact match and the curve mean (mean training exact match over the updates so far, a measure of
+  learning speed). The half-budget numbers come from the same runs: nothing in training depends on the total
+  number of updates, so they are what a run of half the updates gives.
+
 Writes ``search.json`` and ``search_learning.png`` (training exact match and searches per update, mean over
 seeds with the min-max band) to out_dir.
 """
@@ -14,6 +26,8 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,9 +37,12 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.search.grpo import ESTIMATORS, SearchGRPOConfig, learn
+from agents.stats import paired_comparison
 from arena.cli import output
-from benchmarks import BenchOut, benchmark
+from benchmarks import EVALUATION_SEEDS, BenchOut, Seeds, benchmark, seeds_text
 from benchmarks._machine import cpu_name
+
+BASELINE = "grpo"  # every other estimator is compared with it
 
 
 def env_steps_per_second(interface: str, steps: int, windows: int = 3) -> float:
@@ -66,12 +83,53 @@ def bm25_queries_per_second(repeats: int = 5, windows: int = 3) -> float:
     return best
 
 
+def prior_only_em(corpus_seed: int = 0) -> dict[int, float]:
+    """Held-out exact match, by hop count, of answering at once the most frequent training answer of the
+    question's relation path (ties to the answer seen first; no answer for a path never trained on)."""
+    from envs.search.corpus import build_corpus
+    from envs.search.scoring import exact_match
+
+    corpus = build_corpus(corpus_seed)
+    counts: dict[tuple[str, ...], Counter] = {}
+    for question in corpus.pool("train", tuple(corpus.questions["train"])):
+        counts.setdefault(question.relations, Counter())[question.answers[0]] += 1
+    guess = {path: answers.most_common(1)[0][0] for path, answers in counts.items()}
+    return {
+        hops: float(np.mean([exact_match(guess.get(q.relations, ""), q.answers) for q in questions]))
+        for hops, questions in corpus.questions["test"].items()
+    }
+
+
+def single_query_shows_answer(top_k: int, corpus_seed: int = 0) -> dict[str, dict[int, float]]:
+    """By query (``question``: the question text, ``entity``: the name of the entity it names) and hop count,
+    the share of held-out questions for which one search of ``top_k`` results shows a document that holds the
+    answer (name or alias, SQuAD-normalised, as a word sequence of the document as the tools show it)."""
+    from envs.search.corpus import build_corpus
+    from envs.search.scoring import normalize
+
+    corpus = build_corpus(corpus_seed)
+
+    def shows(query: str, answers: tuple[str, ...]) -> bool:
+        shown = [f" {normalize(corpus.document(d))} " for d in corpus.search(query, top_k)]
+        return any(f" {normalize(a)} " in document for a in answers for document in shown)
+
+    return {
+        name: {
+            hops: float(np.mean([shows(query(q), q.answers) for q in questions]))
+            for hops, questions in corpus.questions["test"].items()
+        }
+        for name, query in (("question", lambda q: q.text), ("entity", lambda q: q.subject))
+    }
+
+
 def learning_runs(estimators, seeds, updates: int) -> dict[str, list[dict[str, Any]]]:
-    """One training run per estimator and seed on 1-2 hop questions; CPU seconds, evals and curves."""
+    """One training run per estimator and seed on 1-2 hop questions, evaluated on the held-out split before,
+    after ``updates // 2`` updates and at the end; CPU seconds, evals and curves."""
     runs: dict[str, list[dict[str, Any]]] = {}
+    half = max(1, updates // 2)
     for estimator, seed in itertools.product(estimators, seeds):
         start = time.process_time()
-        agent = learn(SearchGRPOConfig(estimator=estimator, updates=updates), seed=seed)
+        agent = learn(SearchGRPOConfig(estimator=estimator, updates=updates), seed=seed, evaluate_at=(half,))
         history = agent.history
         runs.setdefault(estimator, []).append(
             {
@@ -79,38 +137,81 @@ def learning_runs(estimators, seeds, updates: int) -> dict[str, list[dict[str, A
                 "cpu_s": time.process_time() - start,
                 "env_steps": history["env_steps"],
                 "initial": history["initial"],
+                "half": history["checkpoints"][half],
                 "final": history["final"],
                 "curve_em": [row["charts/em"] for row in history["updates"]],
-                "mean_training_em": float(np.mean([row["charts/em"] for row in history["updates"]])),
                 "curve_searches": [row["charts/num_searches"] for row in history["updates"]],
             }
         )
     return runs
 
 
+def comparisons(runs: dict[str, list[dict[str, Any]]], updates: int) -> dict[str, dict[str, dict]]:
+    """Each estimator against GRPO, paired by seed, at half and at all of the budget, on the held-out exact
+    match (``held_out_em``) and the curve mean (``curve_mean``); each holds
+    :meth:`agents.stats.PairedComparison.as_dict` and its ``summary`` line. Empty with fewer than 2 seeds."""
+    if BASELINE not in runs or len(runs[BASELINE]) < 2:
+        return {}
+    half = max(1, updates // 2)
+    scores = {
+        f"held_out_em_at_{half}_updates": lambda run: run["half"]["sampled/em"],
+        f"held_out_em_at_{updates}_updates": lambda run: run["final"]["sampled/em"],
+        f"curve_mean_at_{half}_updates": lambda run: float(np.mean(run["curve_em"][:half])),
+        f"curve_mean_at_{updates}_updates": lambda run: float(np.mean(run["curve_em"])),
+    }
+    out: dict[str, dict[str, dict]] = {}
+    for estimator, estimator_runs in runs.items():
+        if estimator == BASELINE:
+            continue
+        if [r["seed"] for r in estimator_runs] != [r["seed"] for r in runs[BASELINE]]:
+            raise ValueError(f"{estimator} and {BASELINE} ran on different seeds: cannot pair them")
+        for name, score in scores.items():
+            comparison = paired_comparison(
+                [score(r) for r in estimator_runs], [score(r) for r in runs[BASELINE]]
+            )
+            out.setdefault(name, {})[estimator] = {
+                "summary": comparison.summary(estimator, BASELINE),
+                **comparison.as_dict(),
+            }
+    return out
+
+
 def run_search_bench(
     *,
     estimators: tuple[str, ...] = ESTIMATORS,
-    seeds: tuple[int, ...] = (0, 1, 2),
+    seeds: Sequence[int] = EVALUATION_SEEDS,
     updates: int = 60,
     steps: int = 6000,
     out_dir: Path = Path("results/bench"),
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Measure, print a table, write ``search.json`` and ``search_learning.png``; returns the results."""
+    """Measure, print tables and comparisons, write ``search.json`` and ``search_learning.png``; returns the
+    results."""
     import torch
 
+    from envs.search.corpus import MAX_TOP_K
+
+    config = SearchGRPOConfig(updates=updates)
     console = console or Console()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         results = {
             "cpu": cpu_name(),
+            "seeds": list(seeds),
             "env_steps_per_s": {i: env_steps_per_second(i, steps) for i in ("structured", "text")},
             "bm25_queries_per_s": bm25_queries_per_second(),
-            "learning": {"updates": updates, "config": SearchGRPOConfig().__dict__ | {"updates": updates}},
+            "shortcuts": {
+                "corpus_seed": config.corpus_seed,
+                "prior_only_em": prior_only_em(config.corpus_seed),
+                "single_query_shows_answer": {
+                    k: single_query_shows_answer(k, config.corpus_seed) for k in (config.top_k, MAX_TOP_K)
+                },
+            },
+            "learning": {"updates": updates, "config": config.__dict__},
         }
-        results["learning"]["runs"] = learning_runs(estimators, seeds, updates)
+        runs = learning_runs(estimators, seeds, updates)
+        results["learning"] |= {"runs": runs, "comparisons": comparisons(runs, updates)}
     finally:
         torch.set_num_threads(threads)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -149,13 +250,29 @@ def _print(console: Console, results: dict[str, Any]) -> None:
         speed.add_row(f"env steps ({interface})", f"{rate:,.0f}")
     speed.add_row("BM25 top-3 queries", f"{results['bm25_queries_per_s']:,.0f}")
     console.print(speed)
-    learning = Table(title=f"learning on 1-2 hop questions, {results['learning']['updates']} updates per run")
+    shortcuts = results["shortcuts"]
+    hops = list(shortcuts["prior_only_em"])
+    table = Table(title=f"shortcuts on the held-out questions (corpus seed {shortcuts['corpus_seed']})")
+    table.add_column("measure")
+    for h in hops:
+        table.add_column(f"{h} hop", justify="right")
+    table.add_row("prior-only EM", *(f"{shortcuts['prior_only_em'][h]:.3f}" for h in hops))
+    for top_k, by_query in shortcuts["single_query_shows_answer"].items():
+        for query, rates in by_query.items():
+            table.add_row(
+                f"one search ({query}, top {top_k}) shows the answer", *(f"{rates[h]:.3f}" for h in hops)
+            )
+    console.print(table)
+    learning = Table(
+        title=f"learning on 1-2 hop questions, {results['learning']['updates']} updates per run, "
+        f"seeds {seeds_text(results['seeds'])}"
+    )
     for column in (
         "estimator",
         "held-out EM before",
-        "after (per seed)",
-        "2-hop searches after",
-        "mean training EM",
+        "at half",
+        "at end",
+        "2-hop searches at end",
         "CPU s/run",
     ):
         learning.add_column(column, justify="left" if column == "estimator" else "right")
@@ -163,26 +280,43 @@ def _print(console: Console, results: dict[str, Any]) -> None:
         learning.add_row(
             estimator,
             f"{np.mean([r['initial']['sampled/em'] for r in runs]):.2f}",
-            " ".join(f"{r['final']['sampled/em']:.2f}" for r in runs),
-            " ".join(f"{r['final']['sampled/searches_2hop']:.2f}" for r in runs),
-            " ".join(f"{r['mean_training_em']:.3f}" for r in runs),
+            f"{np.mean([r['half']['sampled/em'] for r in runs]):.2f}",
+            f"{np.mean([r['final']['sampled/em'] for r in runs]):.2f}",
+            f"{np.mean([r['final']['sampled/searches_2hop'] for r in runs]):.2f}",
             f"{np.mean([r['cpu_s'] for r in runs]):.0f}",
         )
     console.print(learning)
+    for name, by_estimator in results["learning"]["comparisons"].items():
+        for comparison in by_estimator.values():
+            console.print(f"{name}: {comparison['summary']}")
 
 
 @benchmark("search")
 def search_command(
-    seeds: Annotated[int, typer.Option(min=1, help="Training seeds per estimator.")] = 3,
-    updates: Annotated[int, typer.Option(min=1, help="Policy updates per training run.")] = 60,
+    seeds: Seeds = "10-19",
+    updates: Annotated[int, typer.Option(min=2, help="Policy updates per training run.")] = 60,
+    estimators: Annotated[
+        str,
+        typer.Option(
+            help=f"Comma-separated estimators to run ({', '.join(ESTIMATORS)}); GRPO is always run."
+        ),
+    ] = ",".join(ESTIMATORS),
     steps: Annotated[int, typer.Option(min=100, help="Env steps timed per interface.")] = 6000,
     out: BenchOut = Path("results/bench"),
 ) -> None:
-    """Search QA: env steps/s (text and structured), BM25 queries/s, and the learning curves of GRPO,
-    Dr. GRPO, RLOO, SAN, SPO and EMPG side by side.
+    """Search QA: env steps/s (text and structured), BM25 queries/s, the shortcuts that must not pay (a
+    prior-only agent, one search), and GRPO, Dr. GRPO, RLOO, SAN, SPO and EMPG trained once per seed and
+    compared with GRPO paired by seed at half and all of the updates.
 
-    Example: [bold]arena bench search --seeds 3[/]
+    Example: [bold]arena bench search --seeds 10-19 --updates 60[/]
     """
+    chosen = tuple(e.strip() for e in estimators.split(",") if e.strip())
+    unknown = [e for e in chosen if e not in ESTIMATORS]
+    if unknown:
+        output.fail(f"estimators: unknown {', '.join(unknown)}; known: {', '.join(ESTIMATORS)}")
+    chosen = (BASELINE, *(e for e in chosen if e != BASELINE))
+    if len(seeds) < 2:
+        output.fail(f"seeds: a paired comparison needs at least 2 seeds, got {len(seeds)}")
     run_search_bench(
-        seeds=tuple(range(seeds)), updates=updates, steps=steps, out_dir=out, console=output.console
+        estimators=chosen, seeds=seeds, updates=updates, steps=steps, out_dir=out, console=output.console
     )

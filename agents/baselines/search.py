@@ -5,7 +5,8 @@
   (``info["question"]["cues"]``), searches the entity it names, and so on; after the last hop it answers
   what the last sentence names. So an h-hop question takes exactly h searches.
 * ``search/retrieve_once``: searches the question text once and answers from the top result: the object of
-  its sentence for the question's last relation, else its title.
+  its sentence for the question's last relation, else its title. It solves every 1-hop question and no
+  multi-hop one: the corpus keeps a multi-hop answer out of the top 10 results of its question text.
 * ``search/random``: uniformly random legal actions (structured); random tools on random words of the
   transcript (text).
 

@@ -9,7 +9,17 @@ last relation's object. Questions are kept only if
 
 * the answer (or its alias) does not appear in the question;
 * no entity repeats along the path, and every entity on it is the top BM25 result for its own name;
-* with 2 or more hops, no document among the top 3 BM25 results for the question text contains the answer.
+* no earlier question of the same relation path has the same answer (name or alias), so the answers of a path
+  never repeat: the training answers of a path are never the answer of a held-out question of that path;
+* with 2 or more hops, no document among the top :data:`MAX_TOP_K` (the most a search shows) BM25 results
+  for the question text, nor for the name of the entity it names, contains the answer. So no single search
+  shows the answer of a multi-hop question, whatever ``top_k``.
+
+Every answer pool is large (:data:`COUNTS`: the smallest, the regions and their capitals, holds 100), so an
+agent that knew each relation path's answer distribution could still not guess much: one that never searches
+and answers the most frequent training answer of the question's relation path scores 0 on the held-out
+questions, and its variants (the most frequent answer of the last relation, or of the answer's type) about
+1 %.
 
 Everything follows from ``corpus_seed`` through one ``numpy`` Generator, so the same seed gives the same
 corpus and questions (:attr:`Corpus.digest`) on every machine; nothing is downloaded or shipped.
@@ -29,7 +39,7 @@ from envs.search.scoring import normalize
 MAX_HOPS = 4
 SPLITS = ("train", "test")
 TEST_FRACTION = 0.2
-QUESTION_TOP = 3  # the top results of the question text that must not hold the answer (2+ hops)
+MAX_TOP_K = 10  # the most results one search shows; the leak filter checks this many
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ RELATIONS = (
 )
 RELATION_IDS = {r.name: i + 1 for i, r in enumerate(RELATIONS)}  # 0 is "no relation" in observations
 KINDS = ("person", "place", "region", "organisation", "work")
-COUNTS = {"person": 120, "place": 40, "region": 8, "organisation": 40, "work": 80}
+COUNTS = {"person": 600, "place": 300, "region": 100, "organisation": 200, "work": 300}
 QUESTIONS_PER_HOP = 250
 
 _ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "th", "v", "z")
@@ -72,11 +82,13 @@ _CODAS = ("", "", "l", "n", "r", "s", "th", "m", "x", "nd")
 _ORG_KINDS = ("Guild", "Company", "Institute", "Press", "Foundry", "Society", "Bank", "Works", "Trust")
 _ADJECTIVES = (
     "Silent", "Amber", "Hollow", "Crimson", "Distant", "Broken", "Golden", "Quiet", "Winter", "Iron",
-    "Pale", "Hidden", "Bitter", "Northern", "Endless", "Sunken",
+    "Pale", "Hidden", "Bitter", "Northern", "Endless", "Sunken", "Scarlet", "Velvet", "Frozen", "Gentle",
+    "Lonely", "Burning", "Silver", "Wandering",
 )  # fmt: skip
 _NOUNS = (
     "Harbor", "Lantern", "Orchard", "Tide", "Compass", "Garden", "Archive", "Bridge", "Meadow", "Crown",
-    "Mirror", "River", "Tower", "Voyage", "Ember", "Citadel",
+    "Mirror", "River", "Tower", "Voyage", "Ember", "Citadel", "Falcon", "Chapel", "Island", "Letter",
+    "Furnace", "Glacier", "Banner", "Quarry",
 )  # fmt: skip
 _PROFESSIONS = ("painter", "engineer", "historian", "merchant", "poet", "physician", "architect", "sailor")
 _EPITHETS = ("Old", "Young", "Red", "Tall", "Little", "Wise")
@@ -178,8 +190,8 @@ def _word(rng: np.random.Generator, syllables: int) -> str:
 def _draw_entities(rng: np.random.Generator) -> list[Entity]:
     """Names (unique), descriptions and facts of every entity, in kind order."""
     used: set[str] = set()
-    first_names = [_word(rng, 2) for _ in range(40)]
-    surnames = [_word(rng, int(rng.integers(1, 3)) + 1) for _ in range(70)]  # fewer than people: namesakes
+    first_names = [_word(rng, 2) for _ in range(80)]
+    surnames = [_word(rng, int(rng.integers(1, 3)) + 1) for _ in range(200)]  # fewer than people: namesakes
 
     def unique(draw) -> str:
         while (name := draw()) in used or name.lower() in {u.lower() for u in used}:
@@ -188,7 +200,10 @@ def _draw_entities(rng: np.random.Generator) -> list[Entity]:
         return name
 
     names: dict[str, list[str]] = {
-        "person": [unique(lambda: f"{rng.choice(first_names)} {rng.choice(surnames)}") for _ in range(120)],
+        "person": [
+            unique(lambda: f"{rng.choice(first_names)} {rng.choice(surnames)}")
+            for _ in range(COUNTS["person"])
+        ],
         "place": [unique(lambda: _word(rng, int(rng.integers(2, 4)))) for _ in range(COUNTS["place"])],
         "region": [
             unique(lambda: f"{_word(rng, 2)} {rng.choice(_REGION_SUFFIXES)}") for _ in range(COUNTS["region"])
@@ -213,6 +228,10 @@ def _draw_entities(rng: np.random.Generator) -> list[Entity]:
     def year(low: int, high: int) -> str:
         return str(int(rng.integers(low, high)))
 
+    capitals = first_id["place"] + rng.permutation(len(names["place"]))[: len(names["region"])]  # distinct
+    # each region holds len(place) / len(region) places, so every region is an answer of "the region of"
+    regions = first_id["region"] + rng.permutation(np.arange(len(names["place"])) % len(names["region"]))
+
     entities = []
     for kind in KINDS:
         for i, name in enumerate(names[kind]):
@@ -226,11 +245,11 @@ def _draw_entities(rng: np.random.Generator) -> list[Entity]:
                 facts += [("birth_year", year(1700, 1990))]
             elif kind == "place":
                 alias, description = None, "a city"
-                facts = [("region", some("region")), ("governor", some("person"))]
+                facts = [("region", int(regions[i])), ("governor", some("person"))]
                 facts += [("population", str(int(rng.integers(2_000, 900_000))))]
             elif kind == "region":
                 alias, description = None, "a region"
-                facts = [("capital", some("place"))]
+                facts = [("capital", int(capitals[i]))]
             elif kind == "organisation":
                 alias = "".join(w[0] for w in name.split()) + str(int(rng.integers(2, 99)))
                 description = "an organisation"
@@ -259,9 +278,11 @@ def _write_questions(corpus: Corpus, rng: np.random.Generator) -> dict[str, dict
     relations = {r.name: r for r in RELATIONS}
     self_found = [corpus.search(e.name, 1) == [e.id] for e in entities]
     by_kind = {kind: [e.id for e in entities if e.kind == kind and self_found[e.id]] for kind in KINDS}
+    shown = [f" {normalize(corpus.document(d))} " for d in range(len(entities))]
     out: dict[str, dict[int, list[Question]]] = {s: {} for s in SPLITS}
     for hops in range(1, MAX_HOPS + 1):
         kept: dict[str, Question] = {}
+        answered: dict[tuple[str, ...], set[str]] = {}  # the normalised answers of each relation path so far
         for _attempt in range(QUESTIONS_PER_HOP * 40):
             if len(kept) == QUESTIONS_PER_HOP:
                 break
@@ -291,8 +312,12 @@ def _write_questions(corpus: Corpus, rng: np.random.Generator) -> dict[str, dict
             text = f"{asks} is {phrase}?"
             final = entities[value] if isinstance(value, int) else None
             answers = (final.name,) + ((final.alias,) if final.alias else ()) if final else (value,)
-            if text in kept or _leaks(corpus, text, answers, hops):
+            golds = {normalize(a) for a in answers}
+            if text in kept or golds & answered.get(tuple(names), set()):
                 continue
+            if _leaks(corpus, shown, text, entities[path[0]].name, golds, hops):
+                continue
+            answered.setdefault(tuple(names), set()).update(golds)
             kept[text] = Question(text, hops, entities[path[0]].name, tuple(names), tuple(path), answers)
         questions = list(kept.values())
         n_test = round(TEST_FRACTION * len(questions))
@@ -300,16 +325,16 @@ def _write_questions(corpus: Corpus, rng: np.random.Generator) -> dict[str, dict
     return out
 
 
-def _leaks(corpus: Corpus, text: str, answers: tuple[str, ...], hops: int) -> bool:
-    """Whether the question gives its answer away: in its own words, or (2+ hops) in its top 3 results."""
-    question = f" {normalize(text)} "
-    golds = [f" {normalize(a)} " for a in answers]
-    if any(g in question for g in golds):
+def _leaks(corpus: Corpus, shown: list[str], text: str, subject: str, golds: set[str], hops: int) -> bool:
+    """Whether the question gives its answer away: in its own words, or (2+ hops) in a document among the
+    top :data:`MAX_TOP_K` results of searching its text or the entity it names. ``shown`` holds each
+    document as the tools show it, normalised and padded with spaces; ``golds`` the normalised answers."""
+    if any(f" {g} " in f" {normalize(text)} " for g in golds):
         return True
     if hops == 1:
         return False
-    shown = [f" {normalize(corpus.document(d))} " for d in corpus.search(text, QUESTION_TOP)]
-    return any(g in doc for g in golds for doc in shown)
+    results = set(corpus.search(text, MAX_TOP_K)) | set(corpus.search(subject, MAX_TOP_K))
+    return any(f" {g} " in shown[d] for g in golds for d in results)
 
 
 def _digest(corpus: Corpus) -> str:

@@ -8,12 +8,11 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from envs.search.corpus import MAX_HOPS, RELATION_IDS, RELATIONS, SPLITS, answer_text, build_corpus
+from envs.search.corpus import MAX_HOPS, MAX_TOP_K, RELATION_IDS, RELATIONS, SPLITS, answer_text, build_corpus
 from envs.search.scoring import exact_match, normalize, token_f1
 from envs.search.tools import CalculationError, calculate, parse_call
 
 MAX_TURNS = 64
-MAX_TOP_K = 10
 MAX_TRANSCRIPT = 32_768  # characters; older turns are dropped beyond it
 MAX_ACTION = 512  # characters of a text action
 CHARSET = string.ascii_letters + string.digits + string.punctuation + " \n"
@@ -40,7 +39,12 @@ class SearchQAEnv(gym.Env):
     * ``answer[text]``: ends the episode.
 
     An h-hop question needs h searches: each document names the next entity of the chain, and the generator
-    guarantees that (for h >= 2) the top 3 results of searching the question text do not contain the answer.
+    guarantees for h >= 2 that no single search shows the answer: no document among the top ``MAX_TOP_K``
+    (10, the largest ``top_k``) results for the question text, or for the name of the entity it names,
+    contains it. Nor can an agent guess it without searching: the answers of a relation path never repeat
+    and every answer pool holds at least 100 names or numbers, so answering the most frequent training
+    answer of the question's relation path scores 0 on the held-out questions (see
+    :mod:`envs.search.corpus`).
 
     ## Action Space
     ``interface="text"``: ``Text(512)``, a tool call such as ``"search[The Silent Harbor]"``.
@@ -62,14 +66,15 @@ class SearchQAEnv(gym.Env):
       whether its text has been searched. Each search appends its results' titles and facts in rank order;
       items beyond ``num_slots`` are dropped.
 
-    Every ``info`` has ``question`` (text, subject, relations, cues, hops), ``turn``, ``num_searches`` and
-    ``tool_calls`` (the tools called, in order: the strata for SAN); structured infos add ``items`` (each
-    slot's text) and ``item_docs`` (the document each item was read from, -1 for none). ``question`` is a
-    parse of the question the observation shows (its entity, relation path and hop count, and each
-    relation's fixed wording in the documents), so it is public. Every ``info`` also has ``gold`` (the gold
-    chain's document ids), declared privileged (:attr:`privileged_info_keys`): the arena removes it before an
-    agent sees the info, and only trusted built-in oracles read it. A learning policy should read only the
-    observation.
+    Info keys. Public: ``question`` (text, subject, relations, cues, hops), ``turn``, ``num_searches``,
+    ``tool_calls`` (the tools called, in order: the strata for SAN); structured infos add ``action_mask``,
+    ``items`` (each slot's text) and ``item_docs`` (the document each item was read from, -1 for none); the
+    final info adds ``em``, ``f1`` and ``answer`` (the agent's own answer). ``question`` is a parse of the
+    question the observation shows (its entity, relation path and hop count, and each relation's fixed
+    wording in the documents). Privileged (:attr:`privileged_info_keys`): ``gold``, the gold chain's document
+    ids (``gold["doc_ids"]``); no other key holds the gold chain or the answer. The arena removes ``gold``
+    before an agent sees the info, and only trusted built-in oracles read it. A learning policy should read
+    only the observation.
 
     ## Rewards
     At ``answer``: exact match (0 or 1) after SQuAD normalisation against the answer and its alias; minus
@@ -87,11 +92,13 @@ class SearchQAEnv(gym.Env):
     ## Arguments
     ``hops`` (int or list of ints in 1..4, default all), ``interface`` (``"structured"`` or ``"text"``),
     ``corpus_seed`` (int >= 0, default 0), ``max_turns`` (1..64, default 10), ``top_k`` (1..10, default 3),
-    ``split`` (``"train"``: 80% of the questions, ``"test"``: the held-out 20%), ``num_slots`` (8..512,
+    ``split`` (``"train"``: 80% of the questions, for training; ``"test"``: the held-out 20%, the one split
+    every evaluation and benchmark reports), ``num_slots`` (8..512,
     default 96), ``search_cost`` (>= 0, default 0), ``invalid_penalty`` (<= 0, default 0).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version; the corpus grew (1,500 entities), each relation path's answers became distinct and
+      the leak filter covers ``top_k`` up to 10 and the question's entity (corpus seed 0 has a new digest).
     """
 
     metadata = {"render_modes": []}

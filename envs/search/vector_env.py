@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
+from envs._core.privacy import public_info
 from envs.search.env import SearchQAEnv
 
 
@@ -23,9 +24,14 @@ class SearchQAVectorEnv(gym.vector.VectorEnv):
     and ``infos["final_info"]``. ``reset(seed=s)`` seeds copy i with ``s + i``; ``options={"question": q}``
     gives copy i the question index ``q[i]`` (or ``q`` to all), so a group of copies can answer the same
     question. Copy i follows, step for step, a single env given the same keywords, seed and actions.
+
+    Privileged info: as the single env, ``infos["gold"]`` (:attr:`privileged_info_keys`); ``final_info``
+    holds only the public keys of the ending info (the ended episode's gold chain was in the previous step's
+    ``infos["gold"]``), so dropping the top-level privileged keys is all the filtering an agent needs.
     """
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP, "render_modes": []}
+    privileged_info_keys: ClassVar[frozenset[str]] = SearchQAEnv.privileged_info_keys
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any):
         if not (isinstance(num_envs, int) and num_envs >= 1):
@@ -68,7 +74,8 @@ class SearchQAVectorEnv(gym.vector.VectorEnv):
                 final_obs, final_info = observation, info
                 observation, info = env.reset()
                 self._steps[i] = 0
-                info = {**info, "final_obs": final_obs, "final_info": final_info}
+                public = public_info(final_info, self.privileged_info_keys)
+                info = {**info, "final_obs": final_obs, "final_info": public}
             observations.append(observation)
             infos = self._add_info(infos, info, i)
         return self._batch(observations), rewards, terminated, truncated, infos

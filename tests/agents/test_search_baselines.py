@@ -50,9 +50,10 @@ def test_turn_budget_below_the_oracle_needs_truncates_with_score_zero(env_id):
 @pytest.mark.parametrize("env_id", IDS)
 def test_retrieve_once_answers_one_hop_questions_and_fails_multi_hop_ones(env_id):
     """One search of the question text finds the 1-hop answer (the question names the entity whose top
-    document answers it) but never a 2-4 hop answer: the generator keeps those out of the top 3."""
-    for hops, expected in ((1, 1.0), (2, 0.0), (4, 0.0)):
-        env = gym.make(env_id, hops=hops, split="test")
+    document answers it) but never a 2-4 hop answer, whatever top_k: the generator keeps those out of the
+    top 10 results."""
+    for hops, expected, top_k in ((1, 1.0, 3), (2, 0.0, 3), (2, 0.0, 10), (4, 0.0, 10)):
+        env = gym.make(env_id, hops=hops, split="test", top_k=top_k)
         results = _play(env, retrieve_once(EnvSpaces.of(env)), range(len(env.unwrapped.pool)))
         assert results[:, 0].mean() == expected and np.all(results[:, 2] == 1)
 

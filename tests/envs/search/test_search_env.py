@@ -99,11 +99,11 @@ def test_bad_arguments_are_rejected_naming_the_field(kwargs):
         SearchQAEnv(**kwargs)
 
 
-def test_answering_immediately_scores_no_better_than_the_most_frequent_answer_of_its_type():
+def test_answering_immediately_with_a_span_or_a_frequent_training_answer_scores_at_most_2_percent():
     """Agents that answer at once, without a search, on the held-out questions of corpus seeds 0-2: any
     1-3 word span of the question scores 0 (no answer is in its question), and the most frequent training
-    answer of the question's last relation scores at most 0.02 above the most frequent training answer of
-    the answer's type (person, place, region, organisation, number) -- the relation tells little more."""
+    answer of the question's last relation, or of the answer's type (person, place, region, organisation,
+    number), scores at most 0.02: every answer pool holds at least 100 answers and none repeats in a path."""
     kind = {r.name: r.object for r in RELATIONS}
     scores = Counter()
     total = 0
@@ -125,4 +125,4 @@ def test_answering_immediately_scores_no_better_than_the_most_frequent_answer_of
             scores["span"] += max(_first_step(env, f"answer[{span}]", i)[4]["em"] for span in spans)
     rates = {name: score / total for name, score in scores.items()}
     assert rates["span"] == 0.0
-    assert rates["relation"] <= rates["type"] + 0.02, rates
+    assert rates["relation"] <= 0.02 and rates["type"] <= 0.02, rates

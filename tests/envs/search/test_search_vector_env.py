@@ -3,7 +3,7 @@
 import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the ids)
+import envs
 from agents.base import EnvSpaces
 from agents.baselines.search import random_searcher
 from envs.search.env import SearchQAEnv
@@ -43,3 +43,18 @@ def test_vector_env_gives_each_copy_its_question_and_batches_text():
     assert [o.splitlines()[0] for o in obs] == [f"Question: {pool[i].text}" for i in (3, 3, 7, 9)]
     obs, _, terminated, *_ = vector.step(["answer[x]", "search[y]", "open[1]", "lookup[z]"])
     assert terminated.tolist() == [True, False, False, False] and isinstance(obs, tuple)
+
+
+def test_vector_env_declares_the_gold_chain_privileged_and_keeps_it_out_of_final_info():
+    """The vector env declares what the single env does; its infos carry each copy's gold chain under the
+    privileged key only: the finished episode's final_info holds the public keys (em, num_searches, ...),
+    and the previous step's infos["gold"] held that episode's chain."""
+    vector = gym.make_vec("arena/SearchQAText-v0", num_envs=2, hops=2, split="test")
+    assert envs.privileged_info_keys(vector) == envs.privileged_info_keys(SearchQAEnv) == {"gold"}
+    _, info = vector.reset(options={"question": [4, 5]})
+    pool = vector.envs[0].pool
+    assert [tuple(d) for d in info["gold"]["doc_ids"]] == [pool[4].doc_ids, pool[5].doc_ids]
+    _, _, terminated, _, info = vector.step(["answer[x]", "search[y]"])
+    assert terminated.tolist() == [True, False]
+    assert "gold" not in info["final_info"] and info["final_info"]["em"][0] == 0.0
+    assert info["final_info"]["num_searches"][0] == 0
