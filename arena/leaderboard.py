@@ -314,8 +314,8 @@ def scenario_table(board: Board, scenario: dict) -> list[dict]:
 
     Match scenarios: Bradley–Terry ratings with studentised bootstrap intervals (and OpenSkill's mu/sigma),
     a forfeited match counting only as the offender's loss to each other agent. Task suites:
-    normalised scores per env and overall; a forfeited episode scores the worst return any agent had on that
-    env and seed, so failing early never pays.
+    normalised scores per env and overall, with each agent's forfeited episodes counted; a forfeited episode
+    scores the worst return any agent had on that env and seed, so failing early never pays.
     """
     from arena.ratings import bradley_terry
     from arena.suite_scores import suite_scores

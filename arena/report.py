@@ -1,12 +1,14 @@
-"""The leaderboard as one self-contained HTML page: no scripts, styles inline, plots embedded as PNG data.
+"""The leaderboard as one self-contained HTML page: no scripts, styles inline, plots embedded as PNG data,
+so the page is the only file written.
 
-Per scenario: the ranked table with each rating interval drawn as a bar (under a match table, one sentence on
-how the ratings and intervals are computed), the plot, every forfeit with its reason, and each agent's match
-history. This module gathers the numbers; the markup is the Jinja2 template
-``arena/templates/leaderboard.html``, rendered with autoescaping on. Every value the template prints passes
-through one function first (the environment's ``finalize``, :func:`shown_as_codes`), which shows bidi and
-control characters as ``\\u202e``-style codes; autoescaping then escapes the markup. Names are validated
-where they enter (agents.labels), so these only come from data stored before that or by hand.
+Per scenario: the ranked table with each rating interval drawn as a bar and each agent's forfeits (under a
+match table, one sentence on how the ratings and intervals are computed), the plot with the agents in the
+table's order, every forfeit with its reason, and each agent's match history (ranks counted from 1). This
+module gathers the numbers; the markup is the Jinja2 template ``arena/templates/leaderboard.html``, rendered
+with autoescaping on. Every value the template prints passes through one function first (the environment's
+``finalize``, :func:`shown_as_codes`), which shows bidi and control characters as ``\\u202e``-style codes;
+autoescaping then escapes the markup. Names are validated where they enter (agents.labels), so these only come
+from data stored before that or by hand.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from markupsafe import Markup
 
 from agents import BIDI_CONTROLS
 from arena.leaderboard import Board, scenario_table
-from arena.plots import rating_intervals_png, return_distributions_png
+from arena.plots import css_size, png, rating_intervals_figure, return_distributions_figure
 from arena.ratings import INTERVAL_METHOD
 from arena.results import MatchResult, Status
 from arena.versions import short
@@ -58,25 +60,25 @@ def _template() -> Template:
     return environment.get_template("leaderboard.html")
 
 
-def render_board(board: Board, plot_dir: Path, *, refresh_s: int | None = None) -> str:
-    """The page for every scenario on ``board``; plots are also written as PNG files into ``plot_dir``."""
+def render_board(board: Board, *, refresh_s: int | None = None) -> str:
+    """The page for every scenario on ``board``, its plots inlined (one self-contained HTML document)."""
     return _template().render(
         board=board.name,
         refresh_s=refresh_s,
         interval_method=INTERVAL_METHOD,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        sections=[_section(board, scenario, plot_dir) for scenario in board.scenarios()],
+        sections=[_section(board, scenario) for scenario in board.scenarios()],
     )
 
 
 def write_board_html(board: Board, out: Path) -> Path:
-    """Write the page to ``out`` and its plots as PNG files beside it."""
+    """Write the page to ``out``, and nothing else; returns ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_board(board, out.parent))
+    out.write_text(render_board(board))
     return out
 
 
-def _section(board: Board, scenario: dict, plot_dir: Path) -> dict:
+def _section(board: Board, scenario: dict) -> dict:
     """What the template shows of one scenario (``rows`` empty when nothing is stored yet)."""
     name, kind = scenario["name"], scenario["kind"]
     rows = scenario_table(board, scenario)
@@ -87,14 +89,16 @@ def _section(board: Board, scenario: dict, plot_dir: Path) -> dict:
     title = f"{board.name} / {name}"
     if kind == "match":
         ranked, env_ids = _with_bars(rows, "rating"), []
-        plot = rating_intervals_png(rows, plot_dir / f"{name}-ratings.png", title)
+        figure = rating_intervals_figure(rows, title)
     else:
-        per_env = {(r["agent"], r["env_id"]): r["score"] for r in rows}
+        per_env = {(r["agent"], r["env_id"]): r for r in rows}
         env_ids = sorted({r["env_id"] for r in rows} - {"overall"})
         overall = sorted((r for r in rows if r["env_id"] == "overall"), key=lambda r: -r["score"])
         ranked = [{**r, "per_env": [per_env[(r["agent"], e)] for e in env_ids]} for r in _with_bars(overall)]
-        plot = return_distributions_png(results, plot_dir / f"{name}-returns.png", title)
-    agents = [row["agent"] for row in rows if row.get("env_id", "overall") == "overall"]
+        figure = return_distributions_figure(results, [r["agent"] for r in ranked], title)
+    image = png(figure)
+    agents = [row["agent"] for row in ranked]
+    width, height = css_size(figure)
     return {
         "name": name,
         "kind": kind,
@@ -102,7 +106,7 @@ def _section(board: Board, scenario: dict, plot_dir: Path) -> dict:
         "env_ids": env_ids,
         "env_versions": env_versions,
         "agent_versions": agent_versions,
-        "image": base64.b64encode(plot.read_bytes()).decode(),
+        "image": {"data": base64.b64encode(image).decode(), "width": width, "height": height},
         "forfeits": [(r, p) for r in results for p in r.participants if p.status is not Status.OK],
         "histories": [_history(agent, results) for agent in agents],
     }
@@ -127,7 +131,8 @@ def _with_bars(rows: list[dict], value: str = "score") -> list[dict]:
 
 
 def _history(agent: str, results: list[MatchResult]) -> dict:
-    """``agent``'s last ``HISTORY`` matches, newest first."""
+    """``agent``'s last ``HISTORY`` matches, newest first, each with the agent's best rank in it (1 is
+    first)."""
     played = [r for r in results if any(p.agent == agent for p in r.participants)][-HISTORY:][::-1]
     rows = []
     for result in played:
@@ -138,7 +143,7 @@ def _history(agent: str, results: list[MatchResult]) -> dict:
                 "env_id": result.env_id,
                 "seed": result.seed,
                 "seats": [f"{p.seat} / {p.team}" for p in mine],
-                "rank": min(p.rank for p in mine),
+                "rank": min(p.rank for p in mine) + 1,
                 "forfeit": any(p.status is not Status.OK for p in mine),
                 "score": sum(p.score for p in mine),
                 "opponents": sorted({p.agent for p in result.participants if p.agent != agent}),

@@ -1,6 +1,6 @@
 """Task-suite scores from the match log: each agent's returns normalised between a low and a high reference
-agent, per env and overall, with bootstrap intervals over episodes (a pure function of the log, like
-:mod:`arena.ratings`)."""
+agent, per env and overall, with bootstrap intervals over episodes and the count of forfeited episodes (a pure
+function of the log, like :mod:`arena.ratings`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from arena.ratings import check_bootstrap, check_log
-from arena.results import MatchResult
+from arena.results import MatchResult, Status
 
 OVERALL = "overall"  # env_id of the suite row that averages over envs
 
@@ -24,7 +24,8 @@ class SuiteRow:
 
     ``score`` is 0 at the low reference's mean return and 1 at the high reference's; ``[low, high]`` is its
     bootstrap interval. ``mean_return`` is in the env's units (NaN for the overall row, since returns of
-    different envs do not add up); ``episodes`` counts the agent's episodes (all envs for the overall row).
+    different envs do not add up); ``episodes`` counts the agent's episodes and ``forfeits`` those it
+    forfeited (a status other than OK), both over all envs for the overall row.
     """
 
     agent: str
@@ -34,6 +35,7 @@ class SuiteRow:
     high: float
     mean_return: float
     episodes: int
+    forfeits: int
 
 
 class _Normalised(NamedTuple):
@@ -65,6 +67,7 @@ def suite_scores(
     if low_ref == high_ref:
         raise ValueError(f"high_ref: {high_ref!r} is also low_ref; the two references must differ")
     returns: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    forfeits: dict[tuple[str, str], int] = defaultdict(int)  # (env, agent) -> forfeited episodes
     for result in sorted(check_log(results), key=lambda r: (r.env_id, r.seed, r.match_id)):
         if len(result.participants) != 1:
             raise ValueError(
@@ -75,12 +78,15 @@ def suite_scores(
             raise ValueError(f"env_id: {OVERALL!r} is reserved for the mean over envs")
         (p,) = result.participants
         returns[result.env_id][p.agent].append(p.score)
+        forfeits[result.env_id, p.agent] += p.status is not Status.OK
 
     rng = np.random.default_rng(seed)
     scores: dict[str, dict[str, _Normalised]] = {}  # env -> agent -> normalised score
     rows: list[SuiteRow] = []
 
-    def add_row(agent: str, env_id: str, normalised: _Normalised, mean_return: float, episodes: int) -> None:
+    def add_row(
+        agent: str, env_id: str, normalised: _Normalised, mean_return: float, episodes: int, forfeited: int
+    ) -> None:
         quantiles = [(1 - confidence) / 2, (1 + confidence) / 2]
         low, high = np.nanquantile(normalised.replicates, quantiles)
         rows.append(
@@ -92,6 +98,7 @@ def suite_scores(
                 high=float(high),
                 mean_return=mean_return,
                 episodes=episodes,
+                forfeits=forfeited,
             )
         )
 
@@ -121,7 +128,14 @@ def suite_scores(
             with np.errstate(divide="ignore", invalid="ignore"):
                 normalised = (replicates[agent] - replicates[low_ref]) / replicate_span
             scores[env_id][agent] = _Normalised(score=score, replicates=normalised)
-            add_row(agent, env_id, scores[env_id][agent], means[agent], len(by_agent[agent]))
+            add_row(
+                agent,
+                env_id,
+                scores[env_id][agent],
+                means[agent],
+                len(by_agent[agent]),
+                forfeits[env_id, agent],
+            )
 
     env_ids = sorted(scores)
     everywhere = set.intersection(*(set(scores[e]) for e in env_ids)) if env_ids else set()
@@ -130,6 +144,7 @@ def suite_scores(
             score=float(np.mean([scores[e][agent].score for e in env_ids])),
             replicates=np.mean([scores[e][agent].replicates for e in env_ids], axis=0),
         )
-        add_row(agent, OVERALL, overall, math.nan, sum(len(returns[e][agent]) for e in env_ids))
+        episodes = sum(len(returns[e][agent]) for e in env_ids)
+        add_row(agent, OVERALL, overall, math.nan, episodes, sum(forfeits[e, agent] for e in env_ids))
     order = {env_id: i for i, env_id in enumerate([*env_ids, OVERALL])}
     return sorted(rows, key=lambda row: (order[row.env_id], -row.score, row.agent))

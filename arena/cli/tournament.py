@@ -98,6 +98,8 @@ def _run_with_progress(scenario, store, workers: int, backend: str, trust_agents
 
 
 def _print_tables(store, scenarios: list[dict]) -> None:
+    """Each scenario's ranked table on the console, every column in view at the console's width: long names
+    wrap, and a suite whose per-env scores do not fit beside its overall score gets them in further tables."""
     from arena.leaderboard import scenario_table
 
     for scenario in scenarios:
@@ -105,35 +107,69 @@ def _print_tables(store, scenarios: list[dict]) -> None:
         if not rows:
             console.print(f"{scenario['name']}: no table yet (matches still to be played)")
             continue
-        table = Table(title=f"{store.name} / {scenario['name']} ({scenario['kind']})")
-        if scenario["kind"] == "match":
-            for column in ("rank", "agent", "rating [95% CI]", "games", "W-D-L", "forfeits"):
-                table.add_column(
-                    column, justify="left" if column == "agent" else "right", no_wrap=column != "agent"
-                )
-            for rank, row in enumerate(rows, 1):
-                table.add_row(
-                    str(rank),
-                    row["agent"],
-                    f"{row['rating']:.0f} [{_bound(row['low'])}, {_bound(row['high'])}]",
-                    str(row["games"]),
-                    f"{row['wins']}-{row['draws']}-{row['losses']}",
-                    str(row["forfeits"]),
-                )
+        title = f"{store.name} / {scenario['name']} ({scenario['kind']})"
+        tables = _match_tables(title, rows) if scenario["kind"] == "match" else _suite_tables(title, rows)
+        for table in tables:
+            console.print(table)
+
+
+def _ranked_table(title: str, columns: list[str], agent_width: int | None = None) -> Table:
+    """A table whose ``agent`` column folds names longer than ``agent_width`` (None: than the console allows),
+    whose interval columns (``[95% CI]``) never wrap, and whose other columns are right-aligned."""
+    result = Table(title=title)
+    for column in columns:
+        if column == "agent":
+            result.add_column(column, overflow="fold", min_width=8, max_width=agent_width)
         else:
-            env_ids = sorted({r["env_id"] for r in rows} - {"overall"})
-            table.add_column("rank", justify="right")
-            table.add_column("agent", min_width=max(len(r["agent"]) for r in rows))
-            table.add_column("overall [95% CI]", justify="right", no_wrap=True)
-            for env_id in env_ids:  # normalised score per env; details in the JSON/CSV
-                table.add_column(env_id.removeprefix("arena/"), justify="right")
-            score = {(r["agent"], r["env_id"]): r for r in rows}
-            overall = sorted((r for r in rows if r["env_id"] == "overall"), key=lambda r: -r["score"])
-            for rank, row in enumerate(overall, 1):
-                cells = [f"{score[(row['agent'], e)]['score']:.3f}" for e in env_ids]
-                interval = f"{row['score']:.3f} [{_bound(row['low'], 3)}, {_bound(row['high'], 3)}]"
-                table.add_row(str(rank), row["agent"], interval, *cells)
-        console.print(table)
+            result.add_column(column, justify="right", no_wrap=column.endswith("[95% CI]"))
+    return result
+
+
+def _match_tables(title: str, rows: list[dict]) -> list[Table]:
+    table = _ranked_table(title, ["rank", "agent", "rating [95% CI]", "games", "W-D-L", "forfeits"])
+    for rank, row in enumerate(rows, 1):
+        table.add_row(
+            str(rank),
+            row["agent"],
+            f"{row['rating']:.0f} [{_bound(row['low'])}, {_bound(row['high'])}]",
+            str(row["games"]),
+            f"{row['wins']}-{row['draws']}-{row['losses']}",
+            str(row["forfeits"]),
+        )
+    return [table]
+
+
+def _suite_tables(title: str, rows: list[dict]) -> list[Table]:
+    """The overall ranking with each env's normalised score beside it when that fits the console; else the
+    ranking, then the per-env scores in as many tables as it takes to show every column."""
+    score = {(r["agent"], r["env_id"]): r["score"] for r in rows}
+    overall = sorted((r for r in rows if r["env_id"] == "overall"), key=lambda r: -r["score"])
+    env_ids = sorted({r["env_id"] for r in rows} - {"overall"})
+
+    def build(table_title: str, envs: list[str], with_overall: bool) -> Table:
+        first = ["overall [95% CI]", "forfeits"] if with_overall else []
+        columns = ["rank", "agent", *first, *(e.removeprefix("arena/") for e in envs)]
+        table = _ranked_table(table_title, columns, agent_width=None if with_overall else 20)
+        for rank, row in enumerate(overall, 1):
+            interval = f"{row['score']:.3f} [{_bound(row['low'], 3)}, {_bound(row['high'], 3)}]"
+            cells = [interval, str(row["forfeits"])] if with_overall else []
+            table.add_row(str(rank), row["agent"], *cells, *(f"{score[(row['agent'], e)]:.3f}" for e in envs))
+        return table
+
+    def fits(table: Table) -> bool:  # at its natural width, with nothing wrapped
+        return console.measure(table, options=console.options.update_width(10_000)).maximum <= console.width
+
+    whole = build(title, env_ids, with_overall=True)
+    if fits(whole):
+        return [whole]
+    tables = [build(title, [], with_overall=True)]
+    chunk: list[str] = []
+    for env_id in env_ids:
+        if chunk and not fits(build("", [*chunk, env_id], with_overall=False)):
+            tables.append(build(f"{title}: normalised score per env", chunk, with_overall=False))
+            chunk = []
+        chunk.append(env_id)
+    return [*tables, build(f"{title}: normalised score per env", chunk, with_overall=False)]
 
 
 def _bound(value: float | None, decimals: int = 0) -> str:
@@ -142,7 +178,7 @@ def _bound(value: float | None, decimals: int = 0) -> str:
 
 
 def _write_tables(store) -> list[Path]:
-    """Every scenario's table as JSON, CSV and an HTML page (with PNG plots) next to the board's database."""
+    """Every scenario's table as JSON, CSV and a self-contained HTML page next to the board's database."""
     from arena.leaderboard import scenario_table
     from arena.report import write_board_html
 
@@ -160,7 +196,7 @@ def leaderboard_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print the rows as CSV.")] = False,
     html: Annotated[
-        Path | None, typer.Option("--html", help="Also write a self-contained HTML page (plots beside it).")
+        Path | None, typer.Option("--html", help="Also write the board as one self-contained HTML page.")
     ] = None,
 ) -> None:
     """Print a board's ranked tables, recomputed from its match log.

@@ -58,13 +58,26 @@ def agent_rows(page: str) -> list[str]:
     return re.findall(r'<tr class="agent-row"><td>\d+</td><td class="name">([^<]*)</td>', page)
 
 
-def test_the_page_is_self_contained_and_writes_its_plot(played_board, tmp_path):
+def test_the_page_is_self_contained_and_the_only_file_written(played_board, tmp_path):
     out = write_board_html(played_board, tmp_path / "site" / "index.html")
     page = out.read_text()
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "data:image/png;base64," in page
-    assert (tmp_path / "site" / "page-ratings.png").stat().st_size > 1000
+    assert [path.name for path in (tmp_path / "site").iterdir()] == ["index.html"]
     assert agent_rows(page) == ["scripted", "random"]
+
+
+def test_leaderboard_html_writes_one_page_and_nothing_beside_it(played_board, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from arena.cli import app
+
+    monkeypatch.setenv("PG_ARENA_HOME", str(tmp_path))
+    out = tmp_path / "site" / "page.html"
+    result = CliRunner().invoke(app, ["leaderboard", "--board", "page", "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in out.parent.iterdir()] == ["page.html"]
+    assert out.read_text().count("data:image/png;base64,") == 1
 
 
 def record_games(board, first: dict, second: dict, *, env_id: str = "game", games: int = 4) -> None:
@@ -110,7 +123,7 @@ def test_names_and_reasons_from_submissions_are_escaped(tmp_path):
                     ),
                 )
             )
-        page = render_board(board, tmp_path)
+        page = render_board(board)
     assert evil not in page and html.escape(evil) in page
 
 
@@ -173,13 +186,13 @@ MATH_NAMES = ["bot$\\frac{1}{0}$ x", "a $$ b", "odd $ one", "$\\undefined{$"]
 def test_names_that_look_like_mathtext_are_drawn_as_written(tmp_path):
     """Each of these makes matplotlib's mathtext parser raise (or would be typeset); the plots draw every
     text from data with mathtext off, so they render."""
-    from arena.plots import rating_intervals_png, return_distributions_png
+    from arena.plots import png, rating_intervals_figure, return_distributions_figure
 
     rows = [
         {"agent": name, "rating": 1000.0 + i, "low": None if i == 0 else 990.0, "high": 1010.0 + i}
         for i, name in enumerate(MATH_NAMES)
     ]
-    ratings = rating_intervals_png(rows, tmp_path / "ratings.png", "board / $\\frac{1}{0}$")
+    ratings = png(rating_intervals_figure(rows, "board / $\\frac{1}{0}$"))
     results = [
         MatchResult(
             match_id=f"m{i}",
@@ -193,9 +206,9 @@ def test_names_that_look_like_mathtext_are_drawn_as_written(tmp_path):
         )
         for i in range(3)
     ]
-    returns = return_distributions_png(results, tmp_path / "returns.png", "$$x$$")
+    returns = png(return_distributions_figure(results, MATH_NAMES[::-1], "$$x$$"))
     for plot in (ratings, returns):
-        assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 1000
+        assert plot.startswith(b"\x89PNG") and len(plot) > 1000
 
 
 def test_a_board_with_mathtext_names_still_renders_its_page(tmp_path):
@@ -206,8 +219,8 @@ def test_a_board_with_mathtext_names_still_renders_its_page(tmp_path):
             {"agent": MATH_NAMES[0], "seat": "p0", "team": "p0"},
             {"agent": "$$", "seat": "p1", "team": "p1"},
         )
-        page = render_board(board, tmp_path)
-    assert html.escape(MATH_NAMES[0]) in page and (tmp_path / "s-ratings.png").is_file()
+        page = render_board(board)
+    assert html.escape(MATH_NAMES[0]) in page and "data:image/png;base64," in page
 
 
 def test_a_bidi_control_stored_by_hand_reaches_the_page_only_as_a_visible_code(tmp_path):
@@ -229,7 +242,7 @@ def test_a_bidi_control_stored_by_hand_reaches_the_page_only_as_a_visible_code(t
         db.execute("UPDATE participants SET status = 'ERROR' WHERE match_id = 'm0' AND seat = 'p1'")
     db.close()
     with Board("bidi", root=tmp_path) as board:
-        page = render_board(board, tmp_path)
+        page = render_board(board)
     assert not set(page) & BIDI_CONTROLS
     assert "bot\\u202egnp.exe" in page and "\\u2067" in page
     assert agent_rows(page).count("bot\\u202egnp.exe") == 1
@@ -248,7 +261,7 @@ def test_every_value_the_template_prints_is_escaped_and_shows_control_characters
             {"agent": "b", "seat": "p1", "team": "p1"},
             env_id=env,
         )
-        page = render_board(board, tmp_path)
+        page = render_board(board)
     assert not set(page) & (BIDI_CONTROLS | {"\x07", "\x1b"})
     assert "<b>x" not in page and "<i>" not in page and "<u>" not in page
     for shown in ("s&lt;b&gt;x\\u202e", "game&lt;i&gt;\\x07", "seat&lt;u&gt;\\u2066 / t\\x1b"):
@@ -262,8 +275,184 @@ def test_a_match_table_says_how_its_ratings_and_intervals_are_computed(tmp_path)
         record_games(
             board, {"agent": "x", "seat": "p0", "team": "p0"}, {"agent": "y", "seat": "p1", "team": "p1"}
         )
-        page = render_board(board, tmp_path)
+        page = render_board(board)
     table_end = page.index("</table>")
     sentence = html.escape(INTERVAL_METHOD)
     assert "studentised bootstrap (bootstrap-t)" in INTERVAL_METHOD
     assert page.index(sentence) == page.index('<p class="method">', table_end) + len('<p class="method">')
+
+
+def history_ranks(page: str, agent: str) -> list[tuple[str, int]]:
+    """(match id, rank) of each row of ``agent``'s match history, as the page shows them."""
+    history = page.split(f"<summary>{agent}: ")[1].split("</details>")[0]
+    row = r'<tr><td>(m\d+)</td><td>[^<]*</td><td>\d+</td><td class="name">[^<]*</td><td>(\d+)'
+    return [(match_id, int(rank)) for match_id, rank in re.findall(row, history)]
+
+
+def test_ranks_in_the_match_history_start_at_1(tmp_path):
+    """x is stored at rank 0 (first) in m0 and m2 and rank 1 in m1 and m3; the history, newest first, shows
+    them counted from 1."""
+    with Board("ranks", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        record_games(
+            board, {"agent": "x", "seat": "p0", "team": "p0"}, {"agent": "y", "seat": "p1", "team": "p1"}
+        )
+        page = render_board(board)
+    assert history_ranks(page, "x") == [("m3", 2), ("m2", 1), ("m1", 2), ("m0", 1)]
+    assert history_ranks(page, "y") == [("m3", 1), ("m2", 2), ("m1", 1), ("m0", 2)]
+
+
+def plotted_agents(figure) -> list[str]:
+    """The agent names on the figure's first axes, top to bottom."""
+    ax = figure.axes[0]
+    labels = [label.get_text() for label in ax.get_yticklabels()]
+    return [name for _, name in sorted(zip(ax.get_yticks(), labels, strict=True), reverse=True)]
+
+
+def drawn_figures(monkeypatch) -> list:
+    """Every figure the page encodes from now on, in order."""
+    import arena.report
+    from arena.plots import png
+
+    figures = []
+
+    def keep(figure):
+        figures.append(figure)
+        return png(figure)
+
+    monkeypatch.setattr(arena.report, "png", keep)
+    return figures
+
+
+def record_episodes(board, returns: dict[str, dict[str, list[float]]]) -> None:
+    """Store suite ``h``'s episodes: ``returns[env_id][agent]`` lists an agent's returns by seed."""
+    for env_id, by_agent in returns.items():
+        for agent, values in by_agent.items():
+            for seed, value in enumerate(values):
+                episode = Participant(agent=agent, seat="agent", team=agent, rank=0, score=value)
+                board.record(
+                    MatchResult(
+                        match_id=f"{env_id}-{agent}-{seed}",
+                        scenario="h",
+                        env_id=env_id,
+                        seed=seed,
+                        participants=(episode,),
+                    )
+                )
+
+
+SUITE = {  # zeta ranks first and alpha second: neither alphabetical nor storage order
+    "arena/One-v0": {"random": [0.0, 1.0], "alpha": [6.0, 7.0], "zeta": [9.0, 8.0], "best": [10.0, 10.0]},
+    "arena/Two-v0": {"random": [-5.0, -6.0], "alpha": [1.0, 2.0], "zeta": [4.0, 3.0], "best": [5.0, 5.0]},
+}
+
+
+def test_each_plot_lists_the_agents_in_the_tables_rank_order_and_is_shown_at_its_size(
+    played_board, tmp_path, monkeypatch
+):
+    figures = drawn_figures(monkeypatch)
+    with Board("suite", root=tmp_path) as board:
+        board.add_scenario(
+            "h", "s", "suite", "s.toml", {"scenario": {"low_reference": "random", "high_reference": "best"}}
+        )
+        record_episodes(board, SUITE)
+        suite_page = render_board(board)
+    match_page = render_board(played_board)
+    assert agent_rows(suite_page) == ["best", "zeta", "alpha", "random"]
+    assert agent_rows(match_page) == ["scripted", "random"]
+    suite_figure, match_figure = figures
+    assert [plotted_agents(suite_figure), plotted_agents(match_figure)] == [
+        agent_rows(suite_page),
+        agent_rows(match_page),
+    ]
+    for page, figure in ((suite_page, suite_figure), (match_page, match_figure)):
+        width, height = round(figure.get_figwidth() * 96), round(figure.get_figheight() * 96)
+        assert f'width="{width}" height="{height}"' in page
+        assert width <= 1152  # the page's column, 72rem: the image is never shrunk to fit it
+
+
+LONG_NAMES = [f"team-{k}/a-rather-long-agent-name-{k}@1.0.{k}" for k in range(14)]
+
+
+def crowded_figures():
+    """A rating plot and a five-env return plot of 14 agents with long names."""
+    from arena.plots import rating_intervals_figure, return_distributions_figure
+
+    rows = [
+        {"agent": a, "rating": 1200.0 - 20 * k, "low": 1100.0 - 20 * k, "high": 1300.0}
+        for k, a in enumerate(LONG_NAMES)
+    ]
+    results = [
+        MatchResult(
+            match_id=f"e{e}-{k}-{seed}",
+            scenario="h",
+            env_id=f"arena/SomeLongEnvironmentName{e}-v0",
+            seed=seed,
+            participants=(Participant(agent=a, seat="agent", team=a, rank=0, score=1000.0 * k + seed),),
+        )
+        for e in range(5)
+        for k, a in enumerate(LONG_NAMES)
+        for seed in range(3)
+    ]
+    return [
+        rating_intervals_figure(rows, "board / duels"),
+        return_distributions_figure(results, LONG_NAMES, "b / s"),
+    ]
+
+
+def drawn_texts(figure) -> list:
+    """The texts the figure draws: visible, not empty, and no label of a tick outside its axis' limits."""
+    from matplotlib.text import Text
+
+    figure.canvas.draw()
+    hidden = set()
+    for ax in figure.axes:
+        for axis, (low, high) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            hidden |= {id(t.label1) for t in axis.get_major_ticks() if not low <= t.get_loc() <= high}
+    return [t for t in figure.findobj(Text) if t.get_visible() and t.get_text() and id(t) not in hidden]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["ratings", "returns"])
+def test_plots_draw_every_text_at_9_pt_or_more_and_no_two_texts_overlap(which):
+    """The page shows a figure at 96 px per figure inch, so a text of 9 pt in the figure reads as 9 pt at
+    100 % zoom."""
+    figure = crowded_figures()[which]
+    texts = drawn_texts(figure)
+    assert texts and min(t.get_fontsize() for t in texts) >= 9
+    assert figure.get_figwidth() * 96 <= 1152
+    boxes = [(t.get_text(), t.get_window_extent()) for t in texts]
+    overlapping = [
+        (a, b) for i, (a, box) in enumerate(boxes) for b, other in boxes[i + 1 :] if box.overlaps(other)
+    ]
+    assert not overlapping  # no tick label, title or axis label runs into another
+    outside = [text for text, box in boxes if box.x0 < 0 or box.x1 > figure.bbox.x1]
+    assert not outside
+    assert "team-0/a-rather-lo…e-0@1.0.0" in plotted_agents(figure)  # shortened in the middle
+    assert len(set(plotted_agents(figure))) == len(LONG_NAMES)
+
+
+def test_an_outlying_agent_is_clipped_off_the_return_axis_and_the_axis_says_so():
+    """random's returns (around -5,000) would flatten the others (0-10) into one pixel column: the axis keeps
+    the others' range, says it is clipped, and gives random's median at the edge."""
+    from arena.plots import return_distributions_figure
+
+    returns = {"random": [-4000.0, -6000.0], "steady": [0.0, 1.0], "good": [9.0, 10.0], "best": [10.0, 10.0]}
+    mild = {**returns, "random": [-4.0, -6.0]}
+    results = [
+        MatchResult(
+            match_id=f"{env_id}-{agent}-{seed}",
+            scenario="h",
+            env_id=env_id,
+            seed=seed,
+            participants=(Participant(agent=agent, seat="agent", team=agent, rank=0, score=value),),
+        )
+        for env_id, by_agent in (("far", returns), ("near", mild))
+        for agent, values in by_agent.items()
+        for seed, value in enumerate(values)
+    ]
+    far, near = return_distributions_figure(results, ["best", "good", "steady", "random"], "b / s").axes
+    low, high = far.get_xlim()
+    assert -4000 < low < 0 and 10 < high < 20
+    assert "clipped" in far.get_xlabel()
+    assert [t.get_text() for t in far.texts] == ["← median -5e+03"]
+    assert near.get_xlabel() == "episode return" and near.get_xlim()[0] <= -6 and not near.texts

@@ -41,7 +41,7 @@ def test_a_match_is_stored_with_its_env_and_agent_versions_and_the_page_shows_th
     with Board("b", root=tmp_path) as board:
         run_tournament(pennies, board)
         stored = board.match_versions(pennies.hash)
-        page = render_board(board, tmp_path)
+        page = render_board(board)
     env_version = versions.env_version("test_matching_pennies")
     agents_version = versions.builtin_agents_version()
     assert env_version.startswith(f"{arena.__version__}/") and len(env_version.split("/")[-1]) == 16
