@@ -9,7 +9,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from envs._core.render import AggFigure, Panel, StripChart, check_render_mode, warn_without_render_mode
 from envs.inventory.simulator import InventorySimulator, State, make_simulator
+
+RENDER_WINDOW = 50  # periods shown by the rgb_array plot
 
 
 def spaces_of(simulator: InventorySimulator) -> tuple[gym.spaces.Box, gym.spaces.Box]:
@@ -90,22 +93,43 @@ class InventoryEnv(gym.Env):
       mean demand served x (lead time + 1)).
     * ``reward_scale`` (1.0): multiplies every reward, e.g. to bring returns to order one for value-based
       policy-gradient learners.
+    * ``render_mode``: None (default), ``"ansi"`` (a table of each node's stock and pipeline, and the last
+      period's demand and orders) or ``"rgb_array"`` (a 640 x 480 plot: stock on hand and in the pipeline
+      per node as bars, and over the last ``RENDER_WINDOW`` periods the demand per store and the units
+      ordered into each node). A frame is one period.
 
     ## Version History
     * v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     # the demand in info is the period's realised demand (the past); the problem gives the demand model's
     # mean and std, not draws; the demand generator and a time series' start period are not in info
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, reward_scale: float = 1.0, **kwargs: Any):
+    def __init__(self, reward_scale: float = 1.0, render_mode: str | None = None, **kwargs: Any):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.reward_scale = check_reward_scale(reward_scale)
         self.simulator = make_simulator(**kwargs, device="cpu", dtype=torch.float64)
         self.observation_space, self.action_space = spaces_of(self.simulator)
         self._generator = torch.Generator()
         self._state: State | None = None
+        network = self.simulator.network
+        self._chart = (
+            StripChart(
+                [
+                    Panel("demand (units)", tuple(network.names[i] for i in network.stores)),
+                    Panel("ordered into (units)", tuple(network.names)),
+                ],
+                RENDER_WINDOW,
+                xlabel="period",
+                steps=True,
+            )
+            if render_mode == "rgb_array"
+            else None
+        )
+        self._figure: AggFigure | None = None
+        self._bars: tuple[Any, Any] | None = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -115,6 +139,9 @@ class InventoryEnv(gym.Env):
         self._start = self.simulator.sample_start(1, self._generator)
         info = self._info(self._state)
         info["problem"] = self.simulator.problem()
+        self._period, self._last = 0, None
+        if self._chart is not None:
+            self._chart.clear()
         return self._observation(), info
 
     def step(self, action):
@@ -127,7 +154,64 @@ class InventoryEnv(gym.Env):
         info = self._info(self._state)
         info["demand"] = demand[0].numpy()
         info.update({k: (v[0].numpy() if v.dim() > 1 else float(v[0])) for k, v in record.items()})
+        self._period += 1
+        if self.render_mode is not None:
+            self._last = (info["demand"], self._inbound(orders[0].numpy()))
+            if self._chart is not None:
+                self._chart.append(self._period, *self._last)
         return self._observation(), float(reward[0]) * self.reward_scale, False, False, info
+
+    def render(self) -> str | np.ndarray | None:
+        """The stock now and the last period's demand and orders as a text table (``"ansi"``), or as an RGB
+        plot with the recent history (``"rgb_array"``, (480, 640, 3) uint8); None without a render mode."""
+        if self.render_mode is None:
+            warn_without_render_mode(self.metadata)
+            return None
+        network = self.simulator.network
+        on_hand = self._state.on_hand[0].numpy()
+        pipeline = self._state.pipeline[0].numpy()
+        if self.render_mode == "ansi":
+            return self._table(on_hand, pipeline)
+        if self._figure is None:
+            self._figure = AggFigure(3, height_ratios=(1.3, 1, 1))
+            ax = self._figure.axes[0]
+            x = np.arange(self.simulator.num_nodes)
+            self._bars = (
+                ax.bar(x, np.zeros(len(x)), label="on hand"),
+                ax.bar(x, np.zeros(len(x)), label="pipeline", alpha=0.6),
+            )
+            ax.set_xticks(x, network.names, fontsize="small")
+            ax.set_ylabel("stock (units)")
+            ax.axhline(0.0, color="black", linewidth=0.8)
+            ax.legend(loc="upper right", fontsize="x-small")
+        in_transit = pipeline.sum(axis=1)
+        for held, moving, level, coming in zip(*self._bars, on_hand, in_transit, strict=True):
+            held.set_height(level)
+            moving.set_y(max(level, 0.0))
+            moving.set_height(coming)
+        top = max(float(np.max(np.maximum(on_hand, 0.0) + in_transit)), 1.0)
+        self._figure.axes[0].set_ylim(min(float(on_hand.min()), 0.0) * 1.1, top * 1.15)
+        self._figure.axes[0].set_title(f"period {self._period}", fontsize="small")
+        self._chart.draw(self._figure.axes[1:])
+        return self._figure.to_rgb()
+
+    def _inbound(self, orders: np.ndarray) -> np.ndarray:
+        """Units ordered into each node: the sum of ``orders`` over its incoming edges."""
+        into = np.zeros(self.simulator.num_nodes)
+        np.add.at(into, [dst for _, dst in self.simulator.network.edges], orders)
+        return into
+
+    def _table(self, on_hand: np.ndarray, pipeline: np.ndarray) -> str:
+        network = self.simulator.network
+        demand = dict(zip(network.stores, self._last[0], strict=True)) if self._last else {}
+        lines = [f"period {self._period}", f"{'node':<14}{'on hand':>9}{'demand':>9}{'ordered':>9}  pipeline"]
+        for i, name in enumerate(network.names):
+            slots = " ".join(f"{v:.4g}" for v in pipeline[i, : network.lead_time[i]])
+            lines.append(
+                f"{name:<14}{on_hand[i]:>9.4g}{_cell(demand.get(i)):>9}"
+                f"{_cell(self._last[1][i] if self._last else None):>9}  [{slots}]"
+            )
+        return "\n".join(lines)
 
     def graph_observation(self):
         """The current state as a ``torch_geometric.data.Data`` (see :mod:`envs.inventory.graph`)."""
@@ -144,3 +228,7 @@ class InventoryEnv(gym.Env):
             "pipeline": state.pipeline[0].numpy().copy(),
             "inventory_position": self.simulator.inventory_position(state)[0].numpy(),
         }
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"

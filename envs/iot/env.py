@@ -10,6 +10,7 @@ import gymnasium as gym
 import networkx as nx
 import numpy as np
 
+from envs._core.render import AggFigure, Panel, StripChart, check_render_mode, warn_without_render_mode
 from envs.iot.simulator import Cluster, PowerDown
 from envs.iot.topology import NodeSpec, flat_topology, from_graph, standard_topology
 from envs.iot.workload import ArrivalProcess, JobShape, SizeDistribution, Task, Workload
@@ -17,6 +18,7 @@ from envs.iot.workload import ArrivalProcess, JobShape, SizeDistribution, Task, 
 TASK_FEATURES = ("size", "data_mb", "deadline_s", "priority", "private", "kind")
 NODE_FEATURES = ("work", "tasks", "start_delay_s", "transfer_s", "exec_s")
 DEFAULT_SPEEDS = (1.0, 1.0, 2.0, 4.0)
+RENDER_WINDOW = 200  # decisions shown by the rgb_array plot
 
 
 class IoTSchedulingEnv(gym.Env):
@@ -90,12 +92,16 @@ class IoTSchedulingEnv(gym.Env):
       size / mean node speed, 10).
     * episode: ``num_tasks`` (1000), ``horizon_s`` (None).
     * reward: ``energy_weight`` (per J, 0), ``sla_weight`` (per missed deadline, 0).
+    * ``render_mode``: None (default), ``"ansi"`` (the offered task and a table of the nodes: queued and
+      running tasks, work left, utilisation so far) or ``"rgb_array"`` (a 640 x 480 plot of each node's queue
+      length and busy fraction of its cores over the last ``RENDER_WINDOW`` decisions, sampled at each
+      decision). A frame is one decision.
 
     ## Version History
     * v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 10}
     # all of it is the present or the past (tasks that have arrived, queues, finished tasks) or the static
     # cluster; the next arrival's time and size and the env's generator are not in info
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
@@ -136,7 +142,9 @@ class IoTSchedulingEnv(gym.Env):
         horizon_s: float | None = None,
         energy_weight: float = 0.0,
         sla_weight: float = 0.0,
+        render_mode: str | None = None,
     ):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         if network is None:
             topology = flat_topology(_node_specs(node_speeds, node_cores, node_memory_mb, p_idle_w, p_max_w))
         else:
@@ -206,6 +214,18 @@ class IoTSchedulingEnv(gym.Env):
         self._memory = self._static["node_memory_mb"]
         self._edge = np.array([s.tier != "cloud" for s in nodes])
         self._capacity = float(sum(s.speed * s.cores for s in nodes))
+        names = tuple(s.name for s in nodes)
+        self._chart = (
+            StripChart(
+                [Panel("queued tasks", names), Panel("busy cores (fraction)", names)],
+                RENDER_WINDOW,
+                xlabel="simulated time (s)",
+                steps=True,
+            )
+            if render_mode == "rgb_array"
+            else None
+        )
+        self._figure: AggFigure | None = None
 
     # -- Gymnasium API ---------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -216,6 +236,9 @@ class IoTSchedulingEnv(gym.Env):
         self._arrived, self._jobs = 0, 0
         self._next_job()
         self._step_area, self._step_energy, self._step_misses = 0.0, self.cluster.energy_j(), 0
+        if self._chart is not None:
+            self._chart.clear()
+            self._record()
         return self._observation(), self._info(done=False)
 
     def step(self, action):
@@ -240,6 +263,8 @@ class IoTSchedulingEnv(gym.Env):
         )
         self._step_area, self._step_energy, self._step_misses = area, energy, misses
         observation = self._observation() if not done else np.zeros(self.observation_space.shape, np.float32)
+        if self._chart is not None:
+            self._record()
         return observation, float(reward), done, False, self._info(done)
 
     def action_masks(self) -> np.ndarray:
@@ -249,6 +274,22 @@ class IoTSchedulingEnv(gym.Env):
         task = self._job[self._index]
         mask = self._memory >= task.memory_mb
         return mask & self._edge if task.private else mask
+
+    def render(self) -> str | np.ndarray | None:
+        """The offered task and the nodes now as text (``"ansi"``), or their recent queue lengths and busy
+        fractions as an RGB plot (``"rgb_array"``, (480, 640, 3) uint8); None without a render mode."""
+        if self.render_mode is None:
+            warn_without_render_mode(self.metadata)
+            return None
+        if self.render_mode == "ansi":
+            return self._table()
+        if self._figure is None:
+            self._figure = AggFigure(2)
+        self._chart.draw(self._figure.axes)
+        self._figure.axes[0].set_title(
+            f"t = {self.cluster.now:.2f} s, {self._arrived} tasks arrived", fontsize="small"
+        )
+        return self._figure.to_rgb()
 
     # -- internals -------------------------------------------------------------------------------------------
     def _next_job(self) -> bool:
@@ -279,6 +320,31 @@ class IoTSchedulingEnv(gym.Env):
         self._arrived += len(tasks)
         self._jobs += 1
         return True
+
+    def _record(self) -> None:
+        nodes = self.cluster.nodes
+        queued = [len(n.queue) for n in nodes]
+        self._chart.append(self.cluster.now, queued, [len(n.running) / n.cores for n in nodes])
+
+    def _table(self) -> str:
+        cluster, now = self.cluster, self.cluster.now
+        lines = [f"t={now:.3f} s  arrived {self._arrived}  finished {cluster.finished}"]
+        if self._index < len(self._job):
+            task = self._job[self._index]
+            lines.append(
+                f"offered task {task.id}: size {task.size:.3g}, deadline in {task.deadline_s - now:.3g} s, "
+                f"priority {task.priority}{', private' if task.private else ''}"
+            )
+        lines.append(
+            f"{'node':<12}{'tier':<9}{'speed':>6}{'queued':>8}{'running':>9}{'work left':>11}{'util':>7}"
+        )
+        for n in cluster.nodes:
+            utilisation = n.busy_s(now) / (n.cores * now) if now > 0 else 0.0
+            lines.append(
+                f"{n.spec.name:<12}{n.spec.tier:<9}{n.speed:>6.3g}{len(n.queue):>8}"
+                f"{f'{len(n.running)}/{n.cores}':>9}{n.work_left(now):>11.3g}{utilisation:>7.2f}"
+            )
+        return "\n".join(lines)
 
     def _transfer_s(self, task: Task) -> np.ndarray:
         topo = self.topology

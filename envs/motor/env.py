@@ -7,8 +7,14 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from envs._core.render import AggFigure, Panel, StripChart, check_render_mode, warn_without_render_mode
 from envs.motor.ops import FLOAT_OPS
 from envs.motor.task import OBSERVATION_BOUND, make_task
+
+RENDER_WINDOW = 1000  # steps shown by the rgb_array plot (0.1 s at the default tau)
+_CURRENTS = ("i_a", "i_e", "i_d", "i_q")
+_VOLTAGES = ("u_a", "u_e", "u_d", "u_q")
+_UNITS = {"omega": "rad/s", "torque": "N m"}
 
 
 class _FloatSampler:
@@ -88,17 +94,22 @@ class MotorEnv(gym.Env):
       (kinds constant, step, sinusoid, random_step, random_walk; see :mod:`envs.motor.references`).
     * ``limits``: dict overriding GEM's limits (e.g. ``{"i_a": 150.0}``).
     * ``reward_weights``, ``reward_power`` (1.0), ``limit_penalty`` (-10.0), ``terminate_on_limit`` (True).
+    * ``render_mode``: None (default), ``"ansi"`` (one line: time and every state in SI units, with the
+      references) or ``"rgb_array"`` (a 640 x 480 plot of the last ``RENDER_WINDOW`` steps: the controlled
+      quantities and their references, the currents, the voltages). A frame is one step, so a video at
+      ``render_fps`` runs slower than the motor.
 
     ## Version History
     * v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 50}
     # states and references are observed anyway; the plant is the task's documented model; the load noise
     # and the reference generator's state are not in info
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, render_mode: str | None = None, **kwargs: Any):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.task = make_task(**kwargs)
         self.observation_space, self.action_space = self.task.spaces()
         task = self.task
@@ -111,6 +122,8 @@ class MotorEnv(gym.Env):
         self._limited = [task.motor.observed.index(q) for q in task.motor.limited]
         self._noise_decay, self._noise_spread = task.noise_step(self._load_params, FLOAT_OPS)
         self._sampler: _FloatSampler | None = None
+        self._chart = _motor_chart(task) if render_mode == "rgb_array" else None
+        self._figure: AggFigure | None = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -126,6 +139,9 @@ class MotorEnv(gym.Env):
         values = task.motor.quantities(self._params, self._x, zero_inputs)
         info = self._info(values)
         info["plant"] = task.plant()
+        if self._chart is not None:
+            self._chart.clear()
+        self._record(values)
         return self._observation(values), info
 
     def step(self, action):
@@ -151,7 +167,39 @@ class MotorEnv(gym.Env):
         ]
         if self._noise_spread:
             self._noise = self._noise_decay * self._noise + self._noise_spread * self._sampler.normal()
+        self._record(values)
         return self._observation(values), float(reward), bool(terminated), False, self._info(values)
+
+    def render(self) -> str | np.ndarray | None:
+        """The state now as one line of text (``"ansi"``), or the recent history as an RGB plot
+        (``"rgb_array"``, (480, 640, 3) uint8); None without a render mode."""
+        if self.render_mode is None:
+            warn_without_render_mode(self.metadata)
+            return None
+        names = self.task.motor.observed
+        if self.render_mode == "ansi":
+            states = "  ".join(f"{q}={v:.4g}" for q, v in zip(names, self._values, strict=True))
+            refs = "  ".join(f"{q}_ref={v:.4g}" for q, v in self._info(self._values)["reference"].items())
+            return f"t={self._k * self.task.tau:.4f} s  {states}  {refs}"
+        if self._figure is None:
+            self._figure = AggFigure(len(self._chart.panels))
+        self._chart.draw(self._figure.axes)
+        return self._figure.to_rgb()
+
+    def _record(self, values: list[float]) -> None:
+        """Keep the state for :meth:`render` (and, for ``"rgb_array"``, add it to the plotted history)."""
+        self._values = values
+        if self._chart is None:
+            return
+        task, observed = self.task, self.task.motor.observed
+        tracked = [
+            x
+            for i, r, lim in zip(self._ref_index, self._refs, self._ref_limits, strict=True)
+            for x in (values[i], r * lim)
+        ]
+        currents = [values[observed.index(q)] for q in _CURRENTS if q in observed]
+        volts = [values[observed.index(q)] for q in _VOLTAGES if q in observed]
+        self._chart.append(self._k * task.tau, tracked, currents, volts)
 
     def _channels(self, action) -> list[float]:
         """The action as one float per converter channel (continuous actions clipped to [-1, 1])."""
@@ -190,3 +238,20 @@ class MotorEnv(gym.Env):
             q: r * lim for q, r, lim in zip(self.task.references, self._refs, self._ref_limits, strict=True)
         }
         return info
+
+
+def _motor_chart(task) -> StripChart:
+    """The rgb_array plot: controlled quantities with their references, then currents, then voltages."""
+    controlled = list(task.references)
+    units = sorted({_UNITS.get(q, "A" if q.startswith("i_") else "V") for q in controlled})
+    observed = task.motor.observed
+    panels = [
+        Panel(
+            f"{', '.join(controlled)} ({', '.join(units)})",
+            tuple(name for q in controlled for name in (q, f"{q}_ref")),
+            dashed=tuple(f"{q}_ref" for q in controlled),
+        ),
+        Panel("currents (A)", tuple(q for q in _CURRENTS if q in observed)),
+        Panel("voltages (V)", tuple(q for q in _VOLTAGES if q in observed)),
+    ]
+    return StripChart(panels, RENDER_WINDOW, xlabel="time (s)")

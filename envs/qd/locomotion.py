@@ -11,6 +11,7 @@ import mujoco
 import numpy as np
 import torch
 
+from envs._core.render import check_render_mode, warn_without_render_mode
 from envs.qd.tasks import TASKS, QDTask
 
 
@@ -41,12 +42,13 @@ MORPHOLOGIES = {
 }
 
 
-def make_gym_env(name: str) -> gym.Env:
-    """A fresh, unwrapped Gymnasium v5 env of task ``name`` with its default arguments."""
+def make_gym_env(name: str, **render: Any) -> gym.Env:
+    """A fresh, unwrapped Gymnasium v5 env of task ``name`` with its default arguments (and the rendering
+    arguments ``render``: ``render_mode``, ``width``, ``height``, as Gymnasium's MuJoCo envs take them)."""
     if name not in MORPHOLOGIES:
         raise ValueError(f"task={name!r} is not a MuJoCo QD task; allowed: {', '.join(MORPHOLOGIES)}")
     module, cls = MORPHOLOGIES[name].gym_class.split(":")
-    return getattr(importlib.import_module(module), cls)()
+    return getattr(importlib.import_module(module), cls)(**render)
 
 
 def feet_contacts(data: mujoco.MjData, floor: int, foot_index: dict[int, int], out: np.ndarray) -> np.ndarray:
@@ -104,19 +106,26 @@ class QDLocomotionEnv(gym.Env):
 
     ## Arguments
     ``task``: one of ``walker2d_uni``, ``halfcheetah_uni``, ``hopper_uni``, ``ant_uni``, ``ant_omni`` (set by
-    each registered id).
+    each registered id). ``render_mode``: None (default) or ``"rgb_array"``, a ``height`` x ``width`` (480 x
+    480) frame from MuJoCo's renderer through the Gymnasium env's ``MujocoRenderer`` and its default camera;
+    ``render_fps`` is the Gymnasium env's (1 / dt). Without a display, set ``MUJOCO_GL=egl`` (or ``osmesa``)
+    before the first frame.
 
     ## Version History
     * v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"]}
     # Gymnasium's MuJoCo info (positions, velocities, reward terms of the step just taken), the descriptor
     # and the return so far: measurements of the present and the past
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, task: str = "walker2d_uni"):
-        self._env = make_gym_env(task)
+    def __init__(
+        self, task: str = "walker2d_uni", render_mode: str | None = None, width: int = 480, height: int = 480
+    ):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self._env = make_gym_env(task, render_mode=render_mode, width=width, height=height)
+        self.metadata = {**self.metadata, "render_fps": self._env.metadata["render_fps"]}
         self.task: QDTask = TASKS[task]
         self._morphology = MORPHOLOGIES[task]
         model = self._env.model
@@ -151,6 +160,13 @@ class QDLocomotionEnv(gym.Env):
             self._contact_sum += step_descriptor
         info = {**info, **self._descriptor_info(step_descriptor), "reward_unclipped": float(reward)}
         return obs, clipped, terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:
+        """The scene now as a (height, width, 3) uint8 frame (``"rgb_array"``); None without a render mode."""
+        if self.render_mode is None:
+            warn_without_render_mode(self.metadata)
+            return None
+        return self._env.render()
 
     def _step_descriptor(self) -> np.ndarray:
         if self._morphology.omni:

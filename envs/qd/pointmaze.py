@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from envs._core.render import AggFigure, check_render_mode, warn_without_render_mode
 from envs.qd.tasks import TASKS
 
 ARENA = 1.0  # the arena is [-ARENA, ARENA]^2 (m)
@@ -97,17 +98,23 @@ class QDPointMazeEnv(gym.Env):
     Terminated when the point is inside the goal square (side 0.1 m); truncated after 100 steps.
 
     ## Arguments
-    None: ``gym.make("arena/QDPointMaze-v0")`` (``max_episode_steps`` as usual).
+    ``render_mode``: None (default), ``"ansi"`` (a character map of the maze, ``#`` walls, ``G`` the goal,
+    ``@`` the point, then the position) or ``"rgb_array"`` (a 480 x 480 drawing of the arena, walls, goal,
+    the episode's path so far and the point). ``gym.make("arena/QDPointMaze-v0")`` (``max_episode_steps`` as
+    usual).
 
     ## Version History
     * v0: initial version.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 10}
     task = TASKS["pointmaze"]
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()  # position and return so far: all observed
 
-    def __init__(self):
+    def __init__(self, render_mode: str | None = None):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self._path: list[np.ndarray] = []  # positions of the episode so far (only with rgb_array)
+        self._figure: AggFigure | None = None
         self.observation_space = gym.spaces.Box(-ARENA, ARENA, (2,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
         self._position = torch.zeros(1, 2)
@@ -123,6 +130,8 @@ class QDPointMazeEnv(gym.Env):
             start = sample_start(self.np_random, 1)[0]
         self._position = torch.as_tensor(start).reshape(1, 2)
         self._fitness = 0.0
+        if self.render_mode == "rgb_array":
+            self._path = [self._observation()]
         return self._observation(), self._info()
 
     def step(self, action):
@@ -130,7 +139,45 @@ class QDPointMazeEnv(gym.Env):
         self._position, reward, reached = maze_step(self._position, action)
         reward = max(float(reward[0]), -self.task.reward_floor)  # float32 rounding at the far corner
         self._fitness += reward
+        if self.render_mode == "rgb_array":
+            self._path.append(self._observation())
         return self._observation(), reward, bool(reached[0]), False, self._info()
+
+    def render(self) -> str | np.ndarray | None:
+        """The maze and the point as a character map (``"ansi"``) or a (480, 480, 3) uint8 drawing with the
+        episode's path (``"rgb_array"``); None without a render mode."""
+        if self.render_mode is None:
+            warn_without_render_mode(self.metadata)
+            return None
+        x, y = self._observation()
+        if self.render_mode == "ansi":
+            return f"{_ascii_map(x, y)}\nposition ({x:.3f}, {y:.3f}) m, return so far {self._fitness:.3f}"
+        if self._figure is None:
+            self._figure = self._draw_maze()
+        path = np.array(self._path)
+        self._trail.set_data(path[:, 0], path[:, 1])
+        self._point.set_data([x], [y])
+        return self._figure.to_rgb()
+
+    def _draw_maze(self) -> AggFigure:
+        """The static drawing (arena, walls, goal) with empty artists for the path and the point."""
+        from matplotlib.patches import Rectangle
+
+        figure = AggFigure(1, width=480, height=480)
+        figure.figure.subplots_adjust(left=0.15)
+        ax = figure.axes[0]
+        ax.set(xlim=(-ARENA, ARENA), ylim=(-ARENA, ARENA), aspect="equal", xlabel="x (m)", ylabel="y (m)")
+        for x_from, x_to, y_low, y_high in WALLS:
+            x_from, x_to = max(x_from, -ARENA), min(x_to, ARENA)
+            ax.add_patch(Rectangle((x_from, y_low), x_to - x_from, y_high - y_low, color="black"))
+        ax.add_patch(
+            Rectangle((START_X[0], START_Y[0]), START_X[1] - START_X[0], START_Y[1] - START_Y[0], alpha=0.15)
+        )
+        half = GOAL_WIDTH / 2
+        ax.add_patch(Rectangle((GOAL[0] - half, GOAL[1] - half), GOAL_WIDTH, GOAL_WIDTH, color="tab:green"))
+        (self._trail,) = ax.plot([], [], "-", color="tab:blue", alpha=0.5)
+        (self._point,) = ax.plot([], [], "o", color="tab:red", clip_on=False)
+        return figure
 
     def _observation(self) -> np.ndarray:
         return self._position[0].numpy().copy()
@@ -138,6 +185,23 @@ class QDPointMazeEnv(gym.Env):
     def _info(self) -> dict[str, Any]:
         position = self._observation()
         return {"descriptor": position, "step_descriptor": position.copy(), "fitness": self._fitness}
+
+
+def _ascii_map(x: float, y: float, columns: int = 41, rows: int = 21) -> str:
+    """The arena as ``rows`` lines of ``columns`` characters, top row y = 1: walls, goal and the point."""
+    xs = np.linspace(-ARENA, ARENA, columns)
+    ys = np.linspace(ARENA, -ARENA, rows)
+    cell_x, cell_y = xs[1] - xs[0], ys[0] - ys[1]
+    grid = np.full((rows, columns), ".")
+    for x_from, x_to, y_low, y_high in WALLS:
+        row = np.abs(ys - (y_low + y_high) / 2).argmin()
+        grid[row, (xs > x_from) & (xs < x_to)] = "#"
+    goal = (np.abs(xs - GOAL[0]) <= max(GOAL_WIDTH, cell_x) / 2)[None, :] & (
+        np.abs(ys - GOAL[1]) <= max(GOAL_WIDTH, cell_y) / 2
+    )[:, None]
+    grid[goal] = "G"
+    grid[np.abs(ys - y).argmin(), np.abs(xs - x).argmin()] = "@"
+    return "\n".join("".join(line) for line in grid)
 
 
 class PointMazeBatch:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from envs._core.render import check_render_mode, warn_without_render_mode
 from envs.search.corpus import MAX_HOPS, MAX_TOP_K, RELATION_IDS, RELATIONS, SPLITS, answer_text, build_corpus
 from envs.search.scoring import exact_match, normalize, token_f1
 from envs.search.tools import CalculationError, calculate, parse_call
@@ -94,14 +95,17 @@ class SearchQAEnv(gym.Env):
     ``corpus_seed`` (int >= 0, default 0), ``max_turns`` (1..64, default 10), ``top_k`` (1..10, default 3),
     ``split`` (``"train"``: 80% of the questions, for training; ``"test"``: the held-out 20%, the one split
     every evaluation and benchmark reports), ``num_slots`` (8..512,
-    default 96), ``search_cost`` (>= 0, default 0), ``invalid_penalty`` (<= 0, default 0).
+    default 96), ``search_cost`` (>= 0, default 0), ``invalid_penalty`` (<= 0, default 0), ``render_mode``
+    (None, ``"ansi"``: :meth:`render` returns the episode so far as text, the question, each call with its
+    result and, once given, the answer with its score; ``"human"``: the same printed as it grows). It shows
+    only what the agent saw, never the privileged ``gold``.
 
     ## Version History
     * v0: initial version; the corpus grew (1,500 entities), each relation path's answers became distinct and
       the leak filter covers ``top_k`` up to 10 and the question's entity (corpus seed 0 has a new digest).
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 1}
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset({"gold"})  # the gold chain's documents
 
     def __init__(
@@ -115,7 +119,9 @@ class SearchQAEnv(gym.Env):
         num_slots: int = 96,
         search_cost: float = 0.0,
         invalid_penalty: float = 0.0,
+        render_mode: str | None = None,
     ):
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         hop_list = (hops,) if isinstance(hops, (int, np.integer)) else tuple(hops)
         if not hop_list or any(
             not isinstance(h, (int, np.integer)) or not 1 <= h <= MAX_HOPS for h in hop_list
@@ -180,6 +186,9 @@ class SearchQAEnv(gym.Env):
             self._searched: set[str] = set()
             self._add_item(q.text, QUESTION, 0, 0, -1)
             self._add_item(q.subject, SUBJECT, 0, 0, -1)
+        self._outcome, self._printed = "", 0
+        if self.render_mode == "human":
+            self.render()
         return self._observation(), self._info()
 
     def step(self, action):
@@ -216,7 +225,28 @@ class SearchQAEnv(gym.Env):
         if truncated:
             info_end = {"em": 0.0, "f1": 0.0, "answer": None}
         self._blocks.append(f"Action: {echo}\nObservation: {result}\n")
+        if terminated:
+            self._outcome = (
+                f"Answer: {info_end['answer']} (exact match {info_end['em']:g}, F1 {info_end['f1']:.2f})\n"
+            )
+        elif truncated:
+            self._outcome = f"No answer after {self._turn} turns.\n"
+        if self.render_mode == "human":
+            self.render()
         return self._observation(), float(reward), terminated, truncated, {**self._info(), **info_end}
+
+    def render(self) -> str | None:
+        """``"ansi"``: the whole episode so far as text (question, calls and results, the answer and its
+        score); ``"human"``: prints what was added since the last call and returns None."""
+        if self.render_mode is None:
+            warn_without_render_mode(self.metadata)
+            return None
+        text = f"Question: {self.question.text}\n" + "".join(self._blocks) + self._outcome
+        if self.render_mode == "ansi":
+            return text
+        print(text[self._printed :], end="")
+        self._printed = len(text)
+        return None
 
     def action_masks(self) -> np.ndarray:
         """The legal structured actions (all True for the text interface's single pseudo-action)."""

@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from envs._core.privacy import public_info
+from envs._core.render import check_render_mode
 from envs.search.env import SearchQAEnv
 
 
@@ -28,9 +29,12 @@ class SearchQAVectorEnv(gym.vector.VectorEnv):
     Privileged info: as the single env, ``infos["gold"]`` (:attr:`privileged_info_keys`); ``final_info``
     holds only the public keys of the ending info (the ended episode's gold chain was in the previous step's
     ``infos["gold"]``), so dropping the top-level privileged keys is all the filtering an agent needs.
+
+    ``render_mode="ansi"``: :meth:`render` returns each copy's episode so far as text (a tuple, as
+    Gymnasium's ``SyncVectorEnv`` does).
     """
 
-    metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP, "render_modes": ["ansi"]}
     privileged_info_keys: ClassVar[frozenset[str]] = SearchQAEnv.privileged_info_keys
 
     def __init__(self, num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any):
@@ -40,6 +44,7 @@ class SearchQAVectorEnv(gym.vector.VectorEnv):
             isinstance(max_episode_steps, int) and max_episode_steps >= 1
         ):
             raise ValueError(f"max_episode_steps={max_episode_steps!r} must be None or an int >= 1")
+        self.render_mode = check_render_mode(kwargs.get("render_mode"), self.metadata)
         self.envs = [SearchQAEnv(**kwargs) for _ in range(num_envs)]
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
         self.single_observation_space = self.envs[0].observation_space
@@ -79,6 +84,12 @@ class SearchQAVectorEnv(gym.vector.VectorEnv):
             observations.append(observation)
             infos = self._add_info(infos, info, i)
         return self._batch(observations), rewards, terminated, truncated, infos
+
+    def render(self) -> tuple[str, ...] | None:
+        """Each copy's episode so far as text (``"ansi"``); None without a render mode."""
+        if self.render_mode is None:
+            return None
+        return tuple(env.render() for env in self.envs)
 
     def action_masks(self) -> np.ndarray:
         """``[num_envs, n]``: each copy's legal actions."""

@@ -165,7 +165,12 @@ class _WerewolfBase:
     * v0: initial version.
     """
 
-    metadata = {"name": "werewolf_v1", "render_modes": ["human", "ansi"], "is_parallelizable": False}
+    metadata = {
+        "name": "werewolf_v1",
+        "render_modes": ["human", "ansi"],
+        "render_fps": 1,
+        "is_parallelizable": False,
+    }
     # each seat's info holds only that seat's own facts (its role and team, mask, counters) and, at the end,
     # the winner; other seats' roles live only in ``self.game``
     privileged_info_keys: ClassVar[frozenset[str]] = frozenset()
@@ -267,6 +272,7 @@ class _WerewolfBase:
             roles = [self.rules.default_roles()[i] for i in self._rng.permutation(self.rules.num_players)]
             roles = [ROLES.index(r) for r in roles]
         self.game = WerewolfGame(self.rules, roles, self._rng)
+        self._printed = 0  # characters of the log already printed by "human" rendering
 
     def observe(self, agent: str) -> dict[str, Any]:
         game, seat = self.game, self._seat[agent]
@@ -335,13 +341,16 @@ class _WerewolfBase:
         return rewards, dict.fromkeys(agents, True), dict.fromkeys(agents, False)
 
     def render(self) -> str | None:
-        """The game log (public lines; roles and private lines too with ``reveal_roles``)."""
+        """The game log (public lines; roles and private lines too with ``reveal_roles``): returned whole
+        (``"ansi"``), or the lines added since the last call printed (``"human"``, rendered every move)."""
         if self.render_mode is None or self.game is None:
             return None
         text = self.game.transcript(reveal_roles=self.reveal_roles)
         if self.render_mode == "ansi":
             return text
-        print(text)
+        if len(text) > self._printed:
+            print(text[self._printed :].lstrip("\n"))
+        self._printed = len(text)
         return None
 
     def close(self) -> None:
