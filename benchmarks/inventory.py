@@ -1,36 +1,55 @@
 """``arena bench inventory``: HDPO against REINFORCE and PPO, GNN against MLP, and simulator throughput.
 
-On one setting (a single store, Poisson(5) demand, lead time 2, h = 1, p = 9, backlog; the optimum is the
-base-stock level 20 at 7.1230 per period) it measures
+Every training run is repeated on each seed of ``--seeds`` (default 10-19) and the comparisons are paired by
+seed (:func:`agents.stats.paired_comparison`: wins out of the seeds, sign test and Wilcoxon p, mean difference
+with its 95 % t interval). It measures
 
-* HDPO's wall time until its policy's cost is within 1 % of the optimum (checked on fresh test scenarios);
-* the gap REINFORCE and PPO (the PG core, on the batched env) reach in the same wall time;
+* on one setting (a single store, Poisson(5) demand, lead time 2, h = 1, p = 9, backlog; the optimum is the
+  base-stock level 20 at 7.1230 per period), at each training budget of ``--budget`` (s of wall time), the
+  test gap of HDPO, REINFORCE and PPO (the PG core, on the batched env), HDPO against each PG learner. HDPO
+  stops once its dev cost is within 0.5 % of the optimum, so its wall time is its time to the 1 % gap when
+  that comes within the budget;
 * the simulator's throughput in scenario-periods per second at several batch sizes on the device;
-* (``gnn_stores``) the data-efficiency comparison: GNN and MLP policies trained by HDPO on one warehouse and
-  N lost-sales stores from the same 16 training scenarios, costs per store on fresh test scenarios, against
-  the installation base-stock heuristic and a lower bound (each store's exact lost-sales optimum with a
-  warehouse that never runs out).
+* the data-efficiency comparison: GNN and MLP policies trained by HDPO on one warehouse and N lost-sales
+  stores (``--gnn-stores``) from the same 16 training scenarios, for each budget of ``--gnn-steps`` gradient
+  steps, costs per store on fresh test scenarios, GNN against MLP, beside the installation base-stock
+  heuristic and a lower bound (each store's exact lost-sales optimum with a warehouse that never runs out).
 
-Measured on the 2-core AMD EPYC machine, otherwise quiet (load about 2): HDPO reached 0.63 % in 9.2 s (160
-steps of 256 scenarios; 14.1 s in a busier run); in the same time REINFORCE reached 4.9 % (634k env steps)
-and PPO 5.0 % (138k; 10.7 % and 5.3 % in the busier run). Throughput: 5.4k scenario-periods/s for one
-scenario, 1.0M at 256, 13M at 4096, 40M at 65536.
+Measured on seeds 10-19 on an Intel Xeon with 2 logical cores shared with other work; wall-time budgets buy
+less training when the machine is busy, so the load is given. A full run (10 and 30 s, N = 3, 10, 20 at 100
+and 300 steps) takes over an hour there, so two smaller runs:
 
-Measured (300 steps, seeds 0-2, 1024 test paths x 300 periods; cost per period and store, gap to the bound):
+``arena bench inventory --device cpu --budget 2 --budget 6 --gnn-stores 3 --gnn-steps 30 --gnn-steps 100
+--gnn-test-scenarios 256 --seeds 10-19`` (load about 5.5):
 
-======  ============  ===============  =============  ===========
-N       GNN           MLP              base-stock     lower bound
-======  ============  ===============  =============  ===========
-3       6.385 (6.2%)  6.583 (9.5%)     8.093 (35%)    6.010
-10      6.179 (2.2%)  6.851 (13.3%)    7.497 (24%)    6.046
-20      6.129 (1.3%)  8.300 (37%)      7.269 (20%)    6.052
-======  ============  ===============  =============  ===========
+* 2 s (HDPO 10-20 steps): no run within 1 %; HDPO's median gap 73 % (two seeds at 22x and 712x the
+  optimum), REINFORCE 69 %, PPO 205 %: HDPO beats REINFORCE on 4/10 seeds (p = 0.75 / 0.43), PPO on 7/10
+  (p = 0.34 / 0.49).
+* 6 s (HDPO 30-50 steps): HDPO 11-18 %, REINFORCE 14-110 %, PPO 52-135 %: HDPO beats REINFORCE on 9/10 seeds
+  (p = 0.021 / 0.0039) and PPO on 10/10 (p = 0.002 / 0.002).
+* Throughput: 1.4k scenario-periods/s for one scenario, 308k at 256, 5.0M at 4096, 7.1M at 65536.
+* One warehouse + 3 stores, 256 test paths x 300 periods, cost per period and store (gap to the bound 6.010;
+  base-stock 8.085, +34.5 %): after 30 steps GNN 6.672 (+11.0 %), MLP 10.125 (+68.5 %; two seeds at 13.8 and
+  30.3), GNN better on 9/10 seeds (p = 0.021 / 0.0059), difference -3.45 [-8.78, +1.88]; after 100 steps GNN
+  6.423 (+6.9 %), MLP 6.604 (+9.9 %), GNN better on 10/10 (p = 0.002 / 0.002), difference -0.181
+  [-0.235, -0.127].
 
-The GNN wins at every N and every seed (its runs agree within 0.03; the MLP's N = 20 runs spread from 7.66
-to 9.19). The MLP overfits its 16 training paths (training cost 5.9-6.4 per store, at N = 3 and 10 below
-the lower bound) and generalises worse as N grows; the GNN, with the same weights for any N, trains and
-tests alike. Before the GNN's features were scaled per node (see :mod:`agents.inventory.policies`), its
-N = 10 run stalled at three times the MLP's cost.
+The single-store learners alone (:func:`learners_at_budgets`, what ``--budget 6 --budget 20`` runs) at load
+1 to 3:
+
+* 6 s (HDPO 80-130 steps): HDPO 0.9-6.2 % (mean 3.4 %), REINFORCE 3.2-26 % (9.0 %), PPO 2.4-9.1 % (4.6 %):
+  HDPO beats REINFORCE on 9/10 seeds (p = 0.021 / 0.0059), PPO on 6/10 only (p = 0.75 / 0.28; difference
+  -1.2 points [-3.3, +0.9]).
+* 20 s: HDPO within 1 % on 9/10 seeds (0.45-1.02 %, after 6.7-20.7 s), REINFORCE 2.3-12 % with one run
+  diverged (gap 473x), PPO 4.8-9.8 %: HDPO beats both on 10/10 seeds (p = 0.002 / 0.002); against PPO by
+  -6.2 points [-7.2, -5.1].
+
+Not rerun on fresh seeds: N = 10 and 20 (measured on seeds 0-2 at 300 steps, 1024 test paths: GNN 6.179 and
+6.129 per store against the MLP's 6.851 and 8.300, bounds 6.046 and 6.052; a GNN run at N = 10 takes about
+2.5 min on the busy machine). There the MLP overfit its 16 training paths (training cost below the lower
+bound) and generalised worse as N grew; the GNN, with the same weights for any N, trained and tested alike.
+Before the GNN's features were scaled per node (see :mod:`agents.inventory.policies`), its N = 10 run stalled
+at three times the MLP's cost.
 
 Writes ``inventory.json`` and ``inventory_hdpo.png`` (dev cost against wall time) to ``out_dir``.
 """
@@ -38,6 +57,7 @@ Writes ``inventory.json`` and ``inventory_hdpo.png`` (dev cost against wall time
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,9 +67,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agents.stats import paired_comparison
 from arena.cli import output
-from benchmarks import BenchOut, benchmark
-from benchmarks._machine import device_name
+from benchmarks import BenchOut, Seeds, benchmark, parse_seeds, seeds_text
+from benchmarks._machine import cpu_name, device_name
 
 SETTING = {"demand": "poisson", "demand_mean": 5.0, "lead_time": 2, "holding_cost": 1.0, "underage_cost": 9.0}
 
@@ -206,36 +227,44 @@ def gnn_vs_mlp(
     num_stores: int,
     *,
     train_scenarios: int = 16,
-    steps: int = 300,
-    seeds=(0, 1, 2),
+    budgets=(100, 300),
+    seeds=(10, 11),
     test_scenarios: int = 1024,
 ) -> dict[str, Any]:
     """GNN and MLP policies trained by HDPO on the same ``train_scenarios`` demand paths (50 periods each;
-    early stopping on as many other paths) of :func:`warehouse_stores_setting`, one run per seed, scored on
-    ``test_scenarios`` fresh paths of 300 periods. Costs are per period and per store; beside them the
-    installation base-stock heuristic and :func:`store_lower_bound`."""
+    early stopping on as many other paths) of :func:`warehouse_stores_setting`, one run per seed and budget of
+    gradient steps, scored on ``test_scenarios`` fresh paths of 300 periods. Costs are per period and per
+    store; per budget the GNN against the MLP paired by seed (two or more seeds); beside them the installation
+    base-stock heuristic and :func:`store_lower_bound`."""
     from agents.baselines.inventory import installation_levels
     from agents.inventory.hdpo import HDPOConfig, evaluate_cost, train_hdpo
     from envs.inventory.simulator import make_simulator
 
     setting = warehouse_stores_setting(num_stores)
-    row: dict[str, Any] = {"lower_bound": store_lower_bound(setting)}
-    for policy in ("gnn", "mlp"):
-        config = HDPOConfig(
-            policy=policy,
-            train_scenarios=train_scenarios,
-            dev_scenarios=train_scenarios,
-            steps=steps,
-            eval_every=10,
-            patience=10,
-        )
-        runs = [
-            evaluate_cost(train_hdpo(setting, config, seed=seed).policy, setting, scenarios=test_scenarios)
-            / num_stores
-            for seed in seeds
-        ]
-        row[f"{policy}_runs"] = runs
-        row[policy] = sum(runs) / len(runs)
+    row: dict[str, Any] = {"lower_bound": store_lower_bound(setting), "budgets": {}}
+    for steps in budgets:
+        runs = {}
+        for policy in ("gnn", "mlp"):
+            config = HDPOConfig(
+                policy=policy,
+                train_scenarios=train_scenarios,
+                dev_scenarios=train_scenarios,
+                steps=steps,
+                eval_every=10,
+                patience=10,
+            )
+            runs[policy] = [
+                evaluate_cost(
+                    train_hdpo(setting, config, seed=seed).policy, setting, scenarios=test_scenarios
+                )
+                / num_stores
+                for seed in seeds
+            ]
+        row["budgets"][str(steps)] = {
+            **{f"{policy}_runs": costs for policy, costs in runs.items()},
+            **{policy: sum(costs) / len(costs) for policy, costs in runs.items()},
+            **_paired("GNN", runs["gnn"], "MLP", runs["mlp"]),
+        }
     simulator = make_simulator(**setting)
     levels = torch.tensor(installation_levels(simulator.problem())[0])
     targets = torch.tensor([d for _, d in simulator.network.edges])
@@ -247,35 +276,79 @@ def gnn_vs_mlp(
     return row
 
 
+def _paired(a: str, a_costs, b: str, b_costs) -> dict[str, Any]:
+    """``{"comparison": ...}``: A against B paired by seed on a cost (lower is better), as
+    :meth:`agents.stats.PairedComparison.as_dict` plus its summary line; empty with fewer than two seeds."""
+    if len(a_costs) < 2:
+        return {}
+    comparison = paired_comparison(a_costs, b_costs, higher_is_better=False)
+    return {"comparison": {**comparison.as_dict(), "summary": comparison.summary(a, b)}}
+
+
+def learners_at_budgets(setting: dict[str, Any], budgets, seeds) -> dict[str, Any]:
+    """HDPO, REINFORCE and PPO on ``setting`` at each training budget (s of wall time), one run per seed:
+    each run's test gap, and HDPO against each PG learner paired by seed on the gap (two or more seeds).
+    HDPO stops once its dev cost is within 0.5 % of the optimum, so its wall time is its time to the 1 % gap
+    when that comes within the budget; the PG learners train for the whole budget."""
+    results = {}
+    for budget in budgets:
+        runs = {"hdpo": [hdpo_time_to_gap(setting, budget_s=budget, seed=seed) for seed in seeds]}
+        for algo in ("reinforce", "ppo"):
+            runs[algo] = [pg_gap_at_budget(algo, setting, budget, seed=seed) for seed in seeds]
+        gaps = {learner: [run["gap"] for run in learner_runs] for learner, learner_runs in runs.items()}
+        results[f"{budget:g}"] = {
+            "runs": runs,
+            "comparisons": {
+                algo: _paired("HDPO", gaps["hdpo"], algo, gaps[algo]).get("comparison")
+                for algo in ("reinforce", "ppo")
+            },
+        }
+    return results
+
+
 def run_inventory_bench(
     device: str = "auto",
-    budget_s: float = 60.0,
+    budgets=(10.0, 30.0),
+    seeds="10-19",
     gnn_stores=(3, 10, 20),
-    gnn_seeds=(0, 1, 2),
+    gnn_budgets=(100, 300),
+    gnn_test_scenarios: int = 1024,
     out_dir: Path = Path("results/bench"),
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Measure and print the tables; write inventory.json and inventory_hdpo.png to ``out_dir``."""
+    """Measure and print the tables; write inventory.json and inventory_hdpo.png to ``out_dir``.
+
+    ``budgets``: training seconds for the single-store learners; ``gnn_budgets``: HDPO gradient steps for the
+    GNN and MLP, scored on ``gnn_test_scenarios`` paths; ``seeds`` (e.g. ``"10-19"``) for every training run,
+    paired by seed in the comparisons."""
     from envs._core.torch_vector import resolve_device
 
-    if budget_s <= 0:
-        raise ValueError(f"budget_s={budget_s} must be > 0")
+    if not budgets or min(budgets) <= 0:
+        raise ValueError(f"budgets={budgets} must be training seconds > 0")
+    seeds = parse_seeds(seeds)
     console = console or Console()
     torch_device = resolve_device(device)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    hdpo = hdpo_time_to_gap(SETTING, budget_s=budget_s)
+    load_average = os.getloadavg()[0]  # wall-time budgets buy less training on a busy machine
+    learners = learners_at_budgets(SETTING, budgets, seeds)
     results: dict[str, Any] = {
         "device": str(torch_device),
         "device_name": device_name(torch_device),
-        "cpu": device_name(torch.device("cpu")),
+        "cpu": cpu_name(),
+        "load_average_at_start": load_average,
+        "seeds": list(seeds),
         "setting": SETTING,
-        "hdpo": hdpo,
-        "pg": {algo: pg_gap_at_budget(algo, SETTING, hdpo["wall_time_s"]) for algo in ("reinforce", "ppo")},
+        "optimal_cost": optimal_cost(SETTING),
+        "learners": learners,
         "throughput_scenario_periods_per_s": simulator_throughput(torch_device),
-        "gnn_vs_mlp": {str(n): gnn_vs_mlp(n, seeds=gnn_seeds) for n in gnn_stores},
+        "gnn_vs_mlp": {
+            str(n): gnn_vs_mlp(n, budgets=gnn_budgets, seeds=seeds, test_scenarios=gnn_test_scenarios)
+            for n in gnn_stores
+        },
     }
-    _plot(hdpo["log"], results["hdpo"]["optimal_cost"], out_dir / "inventory_hdpo.png")
+    first_hdpo = learners[f"{max(budgets):g}"]["runs"]["hdpo"][0]
+    _plot(first_hdpo["log"], results["optimal_cost"], out_dir / "inventory_hdpo.png")
     (out_dir / "inventory.json").write_text(json.dumps(results, indent=2))
     _print(console, results)
     return results
@@ -300,14 +373,26 @@ def _plot(log: list[dict], optimum: float, path: Path) -> None:
 
 
 def _print(console: Console, results: dict[str, Any]) -> None:
-    hdpo, pg = results["hdpo"], results["pg"]
-    table = Table(title=f"Inventory learners on {results['cpu']} (single store, Poisson, L = 2, p = 9)")
-    for column in ("learner", "wall time (s)", "test cost", "gap"):
-        table.add_column(column, justify="right")
-    table.add_row("HDPO", f"{hdpo['wall_time_s']:.1f}", f"{hdpo['test_cost']:.4f}", f"{hdpo['gap']:.2%}")
-    for algo, row in pg.items():
-        table.add_row(algo, f"{row['wall_time_s']:.1f}", f"{row['test_cost']:.4f}", f"{row['gap']:.2%}")
-    console.print(table)
+    seeds = seeds_text(results["seeds"])
+    for budget, numbers in results["learners"].items():
+        table = Table(
+            title=f"Inventory learners, {budget} s of training, seeds {seeds}, on {results['cpu']} "
+            "(single store, Poisson, L = 2, p = 9; mean over seeds)"
+        )
+        for column in ("learner", "wall time (s)", "test gap", "runs within 1 %"):
+            table.add_column(column, justify="right")
+        for learner, runs in numbers["runs"].items():
+            gaps = [run["gap"] for run in runs]
+            table.add_row(
+                learner.upper() if learner == "hdpo" else learner,
+                f"{sum(run['wall_time_s'] for run in runs) / len(runs):.1f}",
+                f"{sum(gaps) / len(gaps):.2%}",
+                f"{sum(gap <= 0.01 for gap in gaps)}/{len(gaps)}",
+            )
+        console.print(table)
+        for comparison in numbers["comparisons"].values():
+            if comparison:
+                console.print(f"  {budget} s, test gap: {comparison['summary']}")
     rates = Table(title=f"Simulator throughput on {results['device_name']} ({results['device']})")
     rates.add_column("batch", justify="right")
     rates.add_column("scenario-periods/s", justify="right")
@@ -315,27 +400,86 @@ def _print(console: Console, results: dict[str, Any]) -> None:
         rates.add_row(n, f"{rate:,.0f}")
     console.print(rates)
     gnn = Table(
-        title="One warehouse + N lost-sales stores, HDPO from 16 training scenarios: "
-        "test cost per period and store (mean over seeds; gap to the per-store lower bound)"
+        title="One warehouse + N lost-sales stores, HDPO from 16 training scenarios: test cost per period "
+        f"and store (mean over seeds {seeds}; gap to the per-store lower bound)"
     )
-    for column in ("N", "GNN", "MLP", "base-stock heuristic", "lower bound"):
+    for column in (
+        "N",
+        "steps",
+        "GNN",
+        "MLP",
+        "GNN wins",
+        "sign p",
+        "Wilcoxon p",
+        "base-stock",
+        "lower bound",
+    ):
         gnn.add_column(column, justify="right")
     for n, row in results["gnn_vs_mlp"].items():
         bound = row["lower_bound"]
-        cells = [f"{row[k]:.3f} ({row[k] / bound - 1:+.1%})" for k in ("gnn", "mlp", "base_stock")]
-        gnn.add_row(n, *cells, f"{bound:.3f}")
+        for steps, costs in row["budgets"].items():
+            comparison = costs.get("comparison")
+            gnn.add_row(
+                n,
+                steps,
+                *(f"{costs[k]:.3f} ({costs[k] / bound - 1:+.1%})" for k in ("gnn", "mlp")),
+                *(
+                    (
+                        f"{comparison['wins']}/{comparison['seeds']}",
+                        f"{comparison['sign_test_p']:.2g}",
+                        f"{comparison['wilcoxon_p']:.2g}",
+                    )
+                    if comparison
+                    else ("-", "-", "-")
+                ),
+                f"{row['base_stock']:.3f} ({row['base_stock'] / bound - 1:+.1%})",
+                f"{bound:.3f}",
+            )
     console.print(gnn)
+    for n, row in results["gnn_vs_mlp"].items():
+        for steps, costs in row["budgets"].items():
+            if "comparison" in costs:
+                console.print(
+                    f"  N = {n}, {steps} steps, test cost per store: {costs['comparison']['summary']}"
+                )
 
 
 @benchmark("inventory")
 def inventory_command(
     device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto'.")] = "auto",
-    budget: Annotated[float, typer.Option(min=1.0, help="Training seconds for each learner.")] = 60.0,
+    budget: Annotated[
+        list[float],
+        typer.Option(min=1.0, help="Training seconds per single-store learner; repeat for several."),
+    ] = (10.0, 30.0),
+    gnn_steps: Annotated[
+        list[int], typer.Option(min=10, help="HDPO steps for the GNN and the MLP; repeat for several.")
+    ] = (100, 300),
+    gnn_stores: Annotated[
+        list[int], typer.Option(min=1, help="Stores N of the GNN/MLP settings; repeat.")
+    ] = (
+        3,
+        10,
+        20,
+    ),
+    gnn_test_scenarios: Annotated[
+        int, typer.Option(min=1, help="Test paths scoring the GNN and MLP.")
+    ] = 1024,
+    seeds: Seeds = "10-19",
     out: BenchOut = Path("results/bench"),
 ) -> None:
-    """Inventory: wall time to a 1 % optimality gap for HDPO against REINFORCE and PPO on the same setting,
-    GNN vs MLP policies on warehouse + N stores, and the simulator's scenario-periods/s.
+    """Inventory: HDPO against REINFORCE and PPO on one store at two training budgets (test gap, paired by
+    seed), GNN vs MLP policies on warehouse + N stores at two step budgets, and the simulator's
+    scenario-periods/s.
 
-    Example: [bold]arena bench inventory --budget 60[/]
+    Example: [bold]arena bench inventory --budget 10 --budget 30 --seeds 10-19[/]
     """
-    run_inventory_bench(device=device, budget_s=budget, out_dir=out, console=output.console)
+    run_inventory_bench(
+        device=device,
+        budgets=tuple(budget),
+        seeds=seeds,
+        gnn_stores=tuple(gnn_stores),
+        gnn_budgets=tuple(gnn_steps),
+        gnn_test_scenarios=gnn_test_scenarios,
+        out_dir=out,
+        console=output.console,
+    )
