@@ -1,9 +1,47 @@
 """``arena bench qd``: MAP-Elites, PGA-ME and DCG-ME side by side on one QD task at equal evaluations.
 
-Each algorithm runs ``evals`` evaluations per seed with :func:`agents.qd.cpu_config` (the same batch sizes, so
-the same evaluation count). Writes ``qd_<task>.json`` (per algorithm and seed: final qd_score, coverage,
-max_fitness, evaluations, wall time; per algorithm: the means) and ``qd_<task>_curves.png`` (QD-score
-against evaluations, mean over seeds with min-max band) to ``out_dir``, or the JSON to ``json_out``.
+Each algorithm runs once per seed of ``--seeds`` (default 10-19, fresh: the presets of
+:func:`agents.qd.cpu_config` were tuned on seeds 0-9) up to the largest budget of ``--evals`` (default 2000
+and 4000 evaluations); the same batch sizes give every algorithm the same evaluation count, and a budget's
+numbers are those of the archive at the first iteration boundary at or past it (2016 and 4000 evaluations).
+At each budget, per pair (PGA-ME vs ME, DCG-ME vs ME, DCG-ME vs PGA-ME) :func:`agents.stats.paired_comparison`
+of the final QD-scores, paired by seed: wins out of the seeds, sign and Wilcoxon tests, mean difference with
+its 95 % interval. Writes ``qd_<task>.json`` (per budget: per algorithm and seed the final qd_score,
+coverage, max_fitness, evaluations and wall time, the means, the comparisons) and ``qd_<task>_curves.png``
+(QD-score against evaluations, mean over seeds with min-max band) to ``out_dir``, or the JSON to ``json_out``.
+
+Measured (``arena bench qd --seeds 20-39 --evals 2000``: the point maze, 100-step episodes, 2016
+evaluations; Intel(R) Xeon(R) Processor, 2 logical cores, shared; one torch thread; ME and PGA-ME are those
+of the run before the DCG-ME change below, their code unchanged and every run deterministic per seed), means
+over the 20 seeds:
+
+=========  ===================  ========
+algorithm  QD-score (sd)        coverage
+=========  ===================  ========
+ME         26,532 (1,270)       0.331
+PGA-ME     27,552 (1,137)       0.334
+DCG-ME     27,302 (3,061)       0.318
+=========  ===================  ========
+
+* PGA-ME beats ME on 15/20 seeds (sign test p = 0.041, Wilcoxon p = 0.011); mean difference +1020
+  [+280, +1760] (95 % t interval);
+* DCG-ME beats ME on 13/20 seeds (sign test p = 0.26, Wilcoxon p = 0.33); mean difference +770
+  [-935, +2475];
+* DCG-ME beats PGA-ME on 9/20 seeds (sign test p = 0.82, Wilcoxon p = 0.70); mean difference -250
+  [-1733, +1232].
+
+So on fresh seeds at this budget PGA-ME's lead over MAP-Elites holds, DCG-ME's is not significant, and the
+papers' order DCG-ME > PGA-ME is not seen. With the earlier DCG-ME preset (before it took the reference
+implementation's actor injection, lengthscale and critic replay ratio; see agents.qd.cpu_config) DCG-ME
+scored 27,561 (2,946), coverage 0.325: 13/20 against ME (+1028 [-446, +2502]), 10/20 against PGA-ME
+(+8 [-1431, +1448]).
+
+At 4000 evaluations only seeds 20-24 were run (``--seeds 20-24 --evals 2000 --evals 4000``, same machine):
+ME 29,589, PGA-ME 33,989, DCG-ME 37,653 (coverage 0.358, 0.382, 0.401); PGA-ME beats ME on 5/5 seeds
+(sign test p = 0.062; +4401 [+732, +8069]), DCG-ME beats ME on 5/5 (p = 0.062; +8064 [+5236, +10890])
+and PGA-ME on 4/5 (p = 0.38; +3663 [+802, +6525]); the earlier DCG-ME preset scored 35,526 there, 5/5
+against ME, 2/5 against PGA-ME. Five seeds cannot reach p < 0.05 with a sign test: a 20-seed run at this
+budget is what would settle the papers' order.
 
 Then (unless ``--no-throughput``) :func:`run_qd_eval_bench`: the QD evaluator's throughput against raw
 MuJoCo and a Gymnasium vector env. One experiment per run: ``batch`` episodes of ``task`` (``episode_length``
@@ -34,6 +72,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,87 +83,121 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.pg.trainer import torch_threads
+from agents.stats import paired_comparison
 from arena.cli import output
 from arena.cli.options import check_qd_task
-from benchmarks import BenchOut, benchmark
+from benchmarks import EVALUATION_SEEDS, BenchOut, Seeds, benchmark, seeds_text
 from benchmarks._machine import cpu_name
 
 ALGORITHMS = ("me", "pga_me", "dcg_me")
+LABELS = {"me": "ME", "pga_me": "PGA-ME", "dcg_me": "DCG-ME"}
+PAIRS = (("pga_me", "me"), ("dcg_me", "me"), ("dcg_me", "pga_me"))  # (A, B): does A beat B
+METRICS = ("qd_score", "coverage", "max_fitness", "evaluations", "wall_time_s")
 
 
 def run_qd_bench(
     task: str = "pointmaze",
-    evals: int = 2000,
-    seeds: int = 3,
+    evals: Sequence[int] = (2000, 4000),
+    seeds: Sequence[int] = EVALUATION_SEEDS,
     algorithms=ALGORITHMS,
     json_out: Path | None = None,
     out_dir: Path = Path("results/bench"),
     console: Console | None = None,
     episode_length: int | None = None,
 ) -> dict[str, Any]:
-    """Run every algorithm for seeds 0..seeds-1; print the table, write the JSON and the curves plot."""
+    """Run every algorithm once per seed up to the largest budget of ``evals`` and report each budget (the
+    archive at the first iteration boundary at or past it); print the tables, write the JSON and the plot."""
     from agents.qd import run_qd
 
-    if seeds < 1:
-        raise ValueError(f"seeds={seeds} must be >= 1")
+    budgets = sorted(set(evals))
+    if not budgets or budgets[0] < 1:
+        raise ValueError(f"evals={list(evals)} must be one or more budgets >= 1")
+    if len(seeds) < 2:
+        raise ValueError(f"seeds: a paired comparison needs at least 2 seeds, got {len(seeds)}")
     unknown = set(algorithms) - set(ALGORITHMS)
     if unknown:
         raise ValueError(f"algorithms {sorted(unknown)} not among {list(ALGORITHMS)}")
     console = console or Console()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, list[dict[str, Any]]] = {}
-    curves: dict[str, list[tuple[list[int], list[float]]]] = {}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small batched matmuls: one thread is much faster than two on a busy CPU
-    try:
+    rows: dict[str, list[list[dict[str, float]]]] = {}
+    with torch_threads(1):  # small batched matmuls: one thread is much faster than two on a busy CPU
         for name in algorithms:
-            runs[name], curves[name] = [], []
-            for seed in range(seeds):
-                run = run_qd(
-                    name, task, evals, seed, episode_length=episode_length, progress=True, console=console
-                )
-                last = run.rows[-1]
-                keys = ("qd_score", "coverage", "max_fitness", "evaluations", "wall_time_s")
-                runs[name].append({"seed": seed, **{k: last[k] for k in keys}})
-                curves[name].append(([r["evaluations"] for r in run.rows], [r["qd_score"] for r in run.rows]))
-    finally:
-        torch.set_num_threads(threads)
+            rows[name] = [
+                run_qd(
+                    name,
+                    task,
+                    budgets[-1],
+                    seed,
+                    episode_length=episode_length,
+                    progress=True,
+                    console=console,
+                ).rows
+                for seed in seeds
+            ]
     results: dict[str, Any] = {
         "task": task,
-        "evals": evals,
-        "seeds": seeds,
+        "seeds": list(seeds),
         "episode_length": episode_length,
         "cpu": cpu_name(),
         "torch_threads": 1,
-        "runs": runs,
-        "mean": {
-            name: {
-                k: float(np.mean([r[k] for r in rows]))
-                for k in ("qd_score", "coverage", "max_fitness", "wall_time_s")
-            }
-            for name, rows in runs.items()
-        },
+        "budgets": [_budget_results(rows, budget, seeds) for budget in budgets],
     }
-    _curves_plot(curves, task, out_dir / f"qd_{task}_curves.png")
+    _curves_plot(rows, task, out_dir / f"qd_{task}_curves.png")
     json_path = Path(json_out) if json_out is not None else out_dir / f"qd_{task}.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2))
-    _print_comparison(console, results)
+    for budget in results["budgets"]:
+        _print_comparison(console, results, budget)
     return results
 
 
-def _curves_plot(curves: dict[str, list[tuple[list[int], list[float]]]], task: str, path: Path) -> None:
+def _budget_results(
+    rows: dict[str, list[list[dict[str, float]]]], budget: int, seeds: Sequence[int]
+) -> dict[str, Any]:
+    """Per algorithm and seed the first row at or past ``budget`` evaluations, the means over the seeds and
+    the paired comparison of the final QD-scores for each pair of :data:`PAIRS` that ran."""
+    runs = {
+        name: [
+            {
+                "seed": seed,
+                **{k: next(r for r in seed_rows if r["evaluations"] >= budget)[k] for k in METRICS},
+            }
+            for seed, seed_rows in zip(seeds, per_seed, strict=True)
+        ]
+        for name, per_seed in rows.items()
+    }
+    comparisons = {}
+    for a, b in PAIRS:
+        if a in runs and b in runs:
+            scores = ([r["qd_score"] for r in runs[a]], [r["qd_score"] for r in runs[b]])
+            comparison = paired_comparison(*scores)
+            comparisons[f"{a}_vs_{b}"] = {
+                **comparison.as_dict(),
+                "summary": comparison.summary(LABELS[a], LABELS[b]),
+            }
+    return {
+        "evals": budget,
+        "runs": runs,
+        "mean": {
+            name: {k: float(np.mean([r[k] for r in per_seed])) for k in METRICS}
+            for name, per_seed in runs.items()
+        },
+        "comparisons": comparisons,
+    }
+
+
+def _curves_plot(rows: dict[str, list[list[dict[str, float]]]], task: str, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, per_seed in curves.items():
-        x = per_seed[0][0]
-        y = np.array([scores for _, scores in per_seed])
-        ax.plot(x, y.mean(axis=0), label=name)
+    for name, per_seed in rows.items():
+        x = [r["evaluations"] for r in per_seed[0]]
+        y = np.array([[r["qd_score"] for r in seed_rows] for seed_rows in per_seed])
+        ax.plot(x, y.mean(axis=0), label=LABELS[name])
         ax.fill_between(x, y.min(axis=0), y.max(axis=0), alpha=0.2)
     ax.set(xlabel="evaluations", ylabel="QD-score", title=f"QD-score on {task}")
     ax.legend()
@@ -132,22 +205,24 @@ def _curves_plot(curves: dict[str, list[tuple[list[int], list[float]]]], task: s
     plt.close(fig)
 
 
-def _print_comparison(console: Console, results: dict[str, Any]) -> None:
+def _print_comparison(console: Console, results: dict[str, Any], budget: dict[str, Any]) -> None:
     table = Table(
-        title=f"QD on {results['task']}, {results['evals']} evaluations x {results['seeds']} seeds, "
-        f"{results['cpu']}"
+        title=f"QD on {results['task']}, {budget['evals']} evaluations, "
+        f"seeds {seeds_text(results['seeds'])}, {results['cpu']}"
     )
     for column in ("algorithm", "QD-score", "coverage", "max fitness", "wall time (s)"):
         table.add_column(column, justify="left" if column == "algorithm" else "right")
-    for name, mean in results["mean"].items():
+    for name, mean in budget["mean"].items():
         table.add_row(
-            name,
+            LABELS[name],
             f"{mean['qd_score']:,.0f}",
             f"{mean['coverage']:.3f}",
             f"{mean['max_fitness']:.1f}",
             f"{mean['wall_time_s']:.0f}",
         )
     console.print(table)
+    for comparison in budget["comparisons"].values():
+        console.print(f"QD-score: {comparison['summary']}")
 
 
 # ----- the evaluator's throughput
@@ -310,8 +385,11 @@ def qd_command(
     task: Annotated[
         str, typer.Option(help="pointmaze, or a MuJoCo task such as walker2d_uni.")
     ] = "pointmaze",
-    evals: Annotated[int, typer.Option(min=1, help="Evaluations per algorithm and seed.")] = 2000,
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..K-1 per algorithm.")] = 3,
+    evals: Annotated[
+        list[int],
+        typer.Option(min=1, help="Budgets (evaluations per algorithm and seed) to compare at; repeatable."),
+    ] = [2000, 4000],  # noqa: B006 (typer reads the default, nothing mutates it)
+    seeds: Seeds = "10-19",
     episode_length: Annotated[
         int | None, typer.Option(min=1, help="Steps per episode (default: the task's literature length).")
     ] = None,
@@ -326,7 +404,7 @@ def qd_command(
     fitness per seed, QD-score curves in one plot), then the batched evaluator's evaluations/s against the
     bare simulator loop (raw MuJoCo steps) and a Gymnasium vector env on the same task.
 
-    Example: [bold]arena bench qd --task walker2d_uni --evals 5000 --seeds 1 --episode-length 250[/]
+    Example: [bold]arena bench qd --seeds 20-39 --evals 2000 --evals 4000[/]
     """
     check_qd_task(task)
     try:

@@ -2,26 +2,27 @@
 actor pi(s | d'), the actor being the archive distilled into one policy.
 
 The critic learns the descriptor-conditioned reward r(s, a) * S(d, d'), S(d, d') = exp(-||d - d'|| / L),
-L = 0.1, on descriptors normalised to [0, 1], with d' the target descriptor it is conditioned on, so
-Q(s, a | d') values fitness only where the behaviour matches d'. d is, with ``similarity="episode"`` (the
+on descriptors normalised to [0, 1], with d' the target descriptor it is conditioned on, so Q(s, a | d')
+values fitness only where the behaviour matches d'. L = 0.05 is the reference implementation's (QDax: 0.1 on
+descriptors normalised to [-1, 1], where distances are twice ours). d is, with ``similarity="episode"`` (the
 paper), the descriptor the transition's episode reached, or, with ``similarity="step"``, the per-step
 descriptor quantity of the transition's next state (``info["step_descriptor"]``), which makes the reward
 Markov in the state. The default ``"auto"`` takes "step" where the descriptor is the episode's last step
 quantity (the final position of ``pointmaze`` and ``ant_omni``: where the point is now is a dense proxy of
 where it ends), and "episode" where the descriptor is a mean of 0/1 step quantities (the ``*_uni`` feet
 contacts: a single step's contacts are at least 0.5 from any target rate in the middle of the box, where
-S would be below exp(-5)). The
-task's rewards are first shifted up by the per-step reward floor ``task.reward_floor`` so that they are
-non-negative: with a negative reward a small S would *raise* the return and the critic would
-prefer missing the target.
+S would be below exp(-10)). The task's rewards are first shifted up by the per-step reward floor
+``task.reward_floor`` so that they are non-negative: with a negative reward a small S would *raise* the
+return and the critic would prefer missing the target.
 
 Each batch holds three kinds of offspring, each stored with its target d' for the critic:
 - iso-line offspring (GA), d' = the descriptor they reached (so S = 1 with ``similarity="episode"``; with
   "step", S measures how far each step's quantity is from the episode's descriptor);
 - descriptor-conditioned PG offspring: an elite improved by ``pg_steps`` Adam steps on
   Q1(s, pi(s) | d_parent), i.e. more fitness while staying in the parent's cell; d' = d_parent;
-- actor injection: the actor folded at targets d' drawn uniformly over the descriptor box, evaluated and
-  inserted like any offspring; these give the critic its d != d' examples.
+- actor injection: the actor folded at the descriptors d' of elites sampled from the archive, evaluated and
+  inserted like any offspring; with the DC-PG offspring that miss their parent's cell, these give the
+  critic its d != d' examples.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from agents.qd.pga_me import PGAME, AlgorithmEmitter, PGAConfig
 from agents.qd.td3 import TD3Config, pg_variation
 
 
-def dcg_similarity(d: torch.Tensor, d_prime: torch.Tensor, lengthscale: float = 0.1) -> torch.Tensor:
+def dcg_similarity(d: torch.Tensor, d_prime: torch.Tensor, lengthscale: float) -> torch.Tensor:
     """S(d, d') = exp(-||d - d'||_2 / lengthscale) over the last axis of normalised descriptors."""
     return torch.exp(-torch.linalg.vector_norm(d - d_prime, dim=-1) / lengthscale)
 
@@ -52,9 +53,9 @@ class DCGConfig(PGAConfig):
     critic_steps: int = 3000
     pg_steps: int = 150
     pg_lr: float = 5e-3
-    lengthscale: float = 0.1
+    lengthscale: float = 0.05
     similarity: Literal["auto", "step", "episode"] = "auto"  # which reached descriptor d the reward compares
-    td3: TD3Config = field(default_factory=TD3Config)
+    td3: TD3Config = field(default_factory=lambda: TD3Config(batch_size=100))
 
     def __post_init__(self):
         super().__post_init__()
@@ -94,15 +95,11 @@ class DCPGEmitter(AlgorithmEmitter):
 
 
 class ActorInjectionEmitter(AlgorithmEmitter):
-    """The descriptor-conditioned actor folded at uniformly drawn normalised targets."""
-
-    def __init__(self, algorithm: DCGME, batch_size: int, seed: int):
-        super().__init__(algorithm, batch_size)
-        self._rng = np.random.default_rng(seed)
+    """The descriptor-conditioned actor folded at the (normalised) descriptors of sampled elites."""
 
     def ask(self) -> np.ndarray:
         a = self.algorithm
-        self.last_cond = torch.as_tensor(self._rng.random((self.batch_size, len(a.low))), dtype=torch.float32)
+        self.last_cond = a.normalise(self.archive.sample_elites(self.batch_size)["measures"])
         return a.td3.actor.fold(a.spec, self.last_cond).double().numpy()
 
 
@@ -125,7 +122,7 @@ class DCGME(PGAME):
     def emitters(self) -> list[EmitterBase]:
         c = self.config
         self._pg = DCPGEmitter(self, c.pg_batch)
-        self._ai = ActorInjectionEmitter(self, c.ai_batch, self._seeds[3])
+        self._ai = ActorInjectionEmitter(self, c.ai_batch)
         ga = ga_emitter(self.archive, c, c.batch_size - c.pg_batch - c.ai_batch, self._seeds[2])
         return [ga, self._pg, self._ai]
 

@@ -21,7 +21,8 @@ from torch import nn
 from agents.base import EnvSpaces
 
 # The shipped pointmaze_distilled.pt is the actor of one DCG-ME run on the point maze: 8000 evaluations of
-# 100 steps, seed 0, cpu_config("dcg_me") with critic_steps=256 (archive: 763 cells, QD-score 85.6k).
+# 100 steps, seed 0, with the earlier preset (an eighth of each batch by DC-PG, one actor injection at a
+# uniformly drawn target, lengthscale 0.1, critic_steps=256; archive: 763 cells, QD-score 85.6k).
 DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -3,11 +3,14 @@ its commands only from the modules of the ``benchmarks`` package, and neither im
 needed."""
 
 import ast
+import inspect
 import subprocess
 import sys
+import typing
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import typer
 from typer.testing import CliRunner
 
 import arena
@@ -15,7 +18,7 @@ import benchmarks
 from arena.cli import app
 
 runner = CliRunner()
-FAMILIES = ["arena", "inventory", "iot", "motor", "pg", "qd", "search", "werewolf"]
+FAMILIES = ["arena", "inventory", "iot", "motor", "pg", "qd", "ratings", "search", "werewolf"]
 
 
 def test_every_benchmark_module_is_a_family_and_nothing_else():
@@ -42,6 +45,19 @@ def test_each_family_command_has_help_with_an_example_and_the_output_folder_opti
         result = runner.invoke(app, ["bench", family, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
         assert f"Example: arena bench {family}" in result.output and "--out" in result.output
+
+
+def test_each_family_command_takes_the_seeds_it_runs():
+    """Every command declares ``--seeds`` as :data:`benchmarks.Seeds` with fresh default seeds (none of the
+    tuning seeds), and a malformed value is refused by name before anything runs."""
+    group = typer.main.get_command(app).get_command(None, "bench")
+    for family in FAMILIES:
+        command = group.get_command(None, family).callback
+        assert typing.get_type_hints(command, include_extras=True)["seeds"] == benchmarks.Seeds, family
+        default = inspect.signature(command).parameters["seeds"].default
+        assert set(benchmarks.parse_seeds(default)).isdisjoint(benchmarks.TUNING_SEEDS), family
+        refused = runner.invoke(app, ["bench", family, "--seeds", "ten"], env={"COLUMNS": "200"})
+        assert refused.exit_code == 2 and "'ten' is not a seed" in refused.output, family
 
 
 def test_no_arena_module_imports_benchmarks():

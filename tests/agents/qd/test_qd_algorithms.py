@@ -124,7 +124,7 @@ def test_dcg_similarity_is_exp_of_minus_distance_over_lengthscale_on_normalised_
 
 
 def test_dcg_reward_is_the_shifted_reward_times_the_similarity_of_reached_and_target_descriptors(dcg_runs):
-    """Reward -1 m with floor -2.343 m per step: shifted 1.343, times exp(-0.5 / 0.1) for a 0.5 miss."""
+    """Reward -1 m with floor -2.343 m per step: shifted 1.343, times exp(-0.5 / 0.05) for a 0.5 miss."""
     algorithm = dcg_runs[0].algorithm
     floor = get_task("pointmaze").min_fitness / 100
     batch = {
@@ -133,7 +133,7 @@ def test_dcg_reward_is_the_shifted_reward_times_the_similarity_of_reached_and_ta
         "episode_descriptor": torch.tensor([[0.9, 0.9], [0.9, 0.9]]),  # not used: "auto" is "step" here
         "cond": torch.tensor([[0.3, 0.4], [0.5, 0.5]]),
     }
-    expected = (-1.0 - floor) * np.array([np.exp(-5.0), 1.0])
+    expected = (-1.0 - floor) * np.array([np.exp(-10.0), 1.0])
     np.testing.assert_allclose(algorithm.reward(batch).numpy(), expected, rtol=1e-5)
 
 
@@ -182,6 +182,17 @@ def test_bad_arguments_raise_value_errors_naming_the_field():
         cpu_config("pga_me", pg_fraction=1.5)
     with pytest.raises(ValueError, match="archive"):
         run_qd("me", "pointmaze", 10, archive="hex", evaluator=BatchEvaluator("pointmaze"))
+
+
+def test_actor_injection_folds_the_actor_at_the_descriptors_of_elites_in_the_archive(dcg_runs):
+    """As in the reference implementation: each target is the normalised descriptor of an archive elite."""
+    algorithm = dcg_runs[2].algorithm  # the other-seed run: no other test reads its emitters' last targets
+    rows = algorithm._ai.ask()
+    targets = algorithm._ai.last_cond
+    elites = algorithm.normalise(algorithm.archive.data("measures"))
+    assert len(rows) == algorithm.config.ai_batch == 2  # an eighth of 16
+    assert bool((targets.unsqueeze(1) == elites.unsqueeze(0)).all(dim=2).any(dim=1).all())
+    np.testing.assert_array_equal(rows, algorithm.td3.actor.fold(algorithm.spec, targets).double().numpy())
 
 
 def test_dcg_transitions_carry_the_target_their_episode_was_made_for(dcg_runs):
