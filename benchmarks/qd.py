@@ -36,12 +36,17 @@ implementation's actor injection, lengthscale and critic replay ratio; see agent
 scored 27,561 (2,946), coverage 0.325: 13/20 against ME (+1028 [-446, +2502]), 10/20 against PGA-ME
 (+8 [-1431, +1448]).
 
-At 4000 evaluations only seeds 20-24 were run (``--seeds 20-24 --evals 2000 --evals 4000``, same machine):
-ME 29,589, PGA-ME 33,989, DCG-ME 37,653 (coverage 0.358, 0.382, 0.401); PGA-ME beats ME on 5/5 seeds
-(sign test p = 0.062; +4401 [+732, +8069]), DCG-ME beats ME on 5/5 (p = 0.062; +8064 [+5236, +10890])
-and PGA-ME on 4/5 (p = 0.38; +3663 [+802, +6525]); the earlier DCG-ME preset scored 35,526 there, 5/5
-against ME, 2/5 against PGA-ME. Five seeds cannot reach p < 0.05 with a sign test: a 20-seed run at this
-budget is what would settle the papers' order.
+At 4000 evaluations (``arena bench qd --seeds 20-29`` and ``--seeds 30-39``, same machine, after the DCG-ME
+change), means over the same 20 seeds: ME 30,700, PGA-ME 33,044, DCG-ME 38,511 (coverage 0.365, 0.378,
+0.403):
+
+* PGA-ME beats ME on 17/20 seeds (sign test p = 0.0026, Wilcoxon p = 0.0049); +2344 [+914, +3774];
+* DCG-ME beats ME on 18/20 seeds (p = 0.0004, 2.7e-5); +7811 [+5299, +10320];
+* DCG-ME beats PGA-ME on 17/20 seeds (p = 0.0026, 2.7e-5); +5466 [+3531, +7402].
+
+So at twice the budget the papers' order DCG-ME > PGA-ME > ME holds on fresh seeds. The earlier DCG-ME preset
+was run at this budget on seeds 20-24 only: 35,526 against the new preset's 37,653 there, 5/5 against ME
+and 2/5 against PGA-ME (the new one 5/5 and 4/5).
 
 Then (unless ``--no-throughput``) :func:`run_qd_eval_bench`: the QD evaluator's throughput against raw
 MuJoCo and a Gymnasium vector env. One experiment per run: ``batch`` episodes of ``task`` (``episode_length``
