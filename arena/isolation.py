@@ -12,8 +12,9 @@ A sandboxed agent (see :mod:`arena.sandbox`) runs ``python -m arena.sandbox_work
   the Python installation, the venv's site-packages, the ``arena``, ``envs`` and ``agents`` packages (never
   the repository root, where boards, runs and results live) and the agent's own package at ``/agent``;
   ``/dev/null``, ``/dev/zero``, ``/dev/urandom``; a fresh ``/proc`` of its own PID namespace; size-capped
-  private tmpfs at ``/tmp`` (its home and working directory) and ``/dev/shm``; GPU device nodes only when
-  granted. Nothing else: no board, no home directory, no other package, no ``/proc`` of the arena;
+  private tmpfs at ``/tmp`` (holding its home and working directory ``/tmp/home``) and ``/dev/shm``; GPU
+  device nodes only when granted. Nothing else: no board, no home directory, no other package, no ``/proc``
+  of the arena;
 - **seccomp** (:func:`seccomp_program`, compiled by libseccomp): no ptrace or cross-process memory access, no
   namespace, mount, keyring, BPF, perf or io_uring calls, no new user namespaces (``clone3`` answers ENOSYS
   so that libc falls back to ``clone``, whose namespace flags are refused), no sockets but AF_UNIX;
@@ -46,7 +47,8 @@ import envs
 from arena import cgroups
 
 AGENT_MOUNT = "/agent"  # where the agent's package appears inside the sandbox
-TMP_MB = 256  # the private /tmp (home and working directory); charged to the agent's memory cgroup
+TMP_MB = 256  # the private /tmp (holding HOME); charged to the agent's memory cgroup
+HOME = "/tmp/home"  # the agent's home and working directory, apart from mount points of a checkout in /tmp
 SHM_MB = 64
 UID_RANGE = (1 << 30, (1 << 30) + (1 << 29))  # fresh host uids for agents when the arena is root
 SYSTEM_PATHS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -279,7 +281,7 @@ def bwrap_command(
         argv += ["--ro-bind", "/sys", "/sys"]
     argv += ["--symlink", "/proc/self/fd", "/dev/fd"]
     argv += ["--perms", "1777", "--size", str(SHM_MB << 20), "--tmpfs", "/dev/shm"]
-    argv += ["--chdir", "/tmp", "--"]
+    argv += ["--perms", "1777", "--dir", HOME, "--chdir", HOME, "--"]
     if running_as_root():
         uid = secrets.randbelow(UID_RANGE[1] - UID_RANGE[0]) + UID_RANGE[0]
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]

@@ -106,7 +106,7 @@ class SandboxPlayer:
         try:
             if self.limits.confined:
                 launch = isolation.bwrap_command(
-                    worker_args, _sandbox_environment("/tmp"), package=ref.path, gpu=self.limits.gpu
+                    worker_args, _sandbox_environment(isolation.HOME), package=ref.path, gpu=self.limits.gpu
                 )
                 argv, pass_fds, cwd, env = launch.argv, launch.pass_fds, None, {"PATH": os.defpath}
                 child_ends += launch.close_after_spawn
