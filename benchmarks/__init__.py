@@ -57,8 +57,10 @@ def parse_seeds(text: str | SeedList) -> SeedList:
 
 def seeds_text(seeds: Iterable[int]) -> str:
     """``seeds`` written as :func:`parse_seeds` reads them, runs of consecutive seeds as ranges."""
-    seeds = list(seeds)
-    runs = [list(run) for _, run in itertools.groupby(seeds, key=lambda seed: seed - seeds.index(seed))]
+    runs = [
+        [seed for _, seed in run]
+        for _, run in itertools.groupby(enumerate(seeds), key=lambda pair: pair[1] - pair[0])
+    ]
     return ",".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 

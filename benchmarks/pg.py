@@ -137,7 +137,11 @@ def _comparisons(runs: list[dict], steps: int) -> dict[str, dict]:
     timing = {
         name: sum(run[name]["time_to_threshold_s"] is not None for run in runs) for name in ("ours", "sb3")
     }
-    both = [run for run in runs if run["ours"]["time_to_threshold_s"] and run["sb3"]["time_to_threshold_s"]]
+    both = [
+        run
+        for run in runs
+        if None not in (run["ours"]["time_to_threshold_s"], run["sb3"]["time_to_threshold_s"])
+    ]
     if len(both) >= 2:
         timing |= compare(lambda side: side["time_to_threshold_s"], higher_is_better=False, among=both)
     comparisons["time_to_threshold_s"] = timing
