@@ -3,12 +3,16 @@
 The face (what the arena uses; the modules below it are private):
 
 - the protocol (:mod:`agents.base`): ``Agent``, ``EnvSpaces``, ``RandomAgent``;
-- agent packages: ``MANIFEST`` (the manifest's file name), ``AgentManifest``, ``read_manifest``,
-  ``content_hash``, ``load_agent``, ``AgentPackageError``;
+- agent packages: ``MANIFEST`` (the manifest's file name), ``AgentManifest``, ``TrainingRecord`` (its
+  ``[training]`` table), ``read_manifest``, ``write_manifest``, ``content_hash``, ``load_agent``,
+  ``AgentPackageError``;
+- learners by name (what ``arena train`` runs): ``learner``, ``list_learners``, ``register_learner``,
+  ``LearnerRecord``, ``UnknownLearnerError``;
 - built-in agents by name: ``make``, ``list_agents``, ``register_agent``, ``AgentRecord``,
   ``UnknownAgentError``;
 - labels that name agents in results: ``validate_label``, ``label_problem``, ``label_directory_name`` (its
-  name on disk), ``RULES`` (what a label may hold, in words), ``BIDI_CONTROLS``.
+  name on disk), ``slug`` (a name part for runs and files), ``RULES`` (what a label may hold, in words),
+  ``BIDI_CONTROLS``.
 
 Each family's own face is its package (``agents.pg``, ``agents.baselines``, ``agents.qd``, ...).
 """
@@ -20,11 +24,14 @@ from agents.base import (
     AgentPackageError,
     EnvSpaces,
     RandomAgent,
+    TrainingRecord,
     content_hash,
     load_agent,
     read_manifest,
+    write_manifest,
 )
-from agents.labels import BIDI_CONTROLS, RULES, label_directory_name, label_problem, validate_label
+from agents.labels import BIDI_CONTROLS, RULES, label_directory_name, label_problem, slug, validate_label
+from agents.learners import LearnerRecord, UnknownLearnerError, learner, list_learners, register_learner
 from agents.registry import AgentRecord, UnknownAgentError, list_agents, make, register_agent
 
 register_agent(
@@ -45,15 +52,23 @@ __all__ = [
     "AgentPackageError",
     "AgentRecord",
     "EnvSpaces",
+    "LearnerRecord",
     "RandomAgent",
+    "TrainingRecord",
     "UnknownAgentError",
+    "UnknownLearnerError",
     "content_hash",
     "label_directory_name",
     "label_problem",
+    "learner",
     "list_agents",
+    "list_learners",
     "load_agent",
     "make",
     "read_manifest",
     "register_agent",
+    "register_learner",
+    "slug",
     "validate_label",
+    "write_manifest",
 ]

@@ -9,6 +9,9 @@ An agent package is a directory with an ``agent.toml``::
     weights = "policy.pt"               # optional, relative to the directory; must exist
     [kwargs]                            # optional keyword arguments for the factory
     hidden = 64
+    [training]                          # optional; written by ``arena train``: how to make the weights again
+    command = "arena train ppo arena/DCMotorSpeed-v0 --steps 200000 --seed 0 --device cpu"
+    seed = 0
 
 The factory is called as ``factory(spaces: EnvSpaces, **kwargs)`` and returns an :class:`Agent`. A factory in
 the package's own files finds its weights next to its module file; a factory from an installed module (as
@@ -22,6 +25,8 @@ import copy
 import hashlib
 import importlib.util
 import inspect
+import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -103,6 +108,15 @@ class RandomAgent:
         return self._space.sample(mask=mask_for_space(self._space, info.get("action_mask")))
 
 
+class TrainingRecord(BaseModel):
+    """How a trained package's weights were made: the ``arena train`` command and its seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: str = Field(min_length=1, max_length=1000)
+    seed: int
+
+
 class AgentManifest(BaseModel):
     """The validated contents of an ``agent.toml``."""
 
@@ -114,6 +128,7 @@ class AgentManifest(BaseModel):
     envs: list[str] = Field(min_length=1)
     weights: str | None = None
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    training: TrainingRecord | None = None
 
     @field_validator("entry_point")
     @classmethod
@@ -156,6 +171,42 @@ def read_manifest(directory: str | Path) -> AgentManifest:
         if not weights.is_file():
             raise AgentPackageError(f"{path}: field 'weights': file {manifest.weights!r} not found")
     return manifest
+
+
+def write_manifest(directory: str | Path, manifest: AgentManifest) -> Path:
+    """Write ``manifest`` as ``directory/agent.toml`` (creating the directory); returns the file's path.
+
+    Strings, numbers, booleans and (nested) lists of them are written as TOML values, so
+    :func:`read_manifest` reads back an equal manifest."""
+    lines = []
+    for key in ("name", "version", "entry_point", "envs", "weights"):
+        value = getattr(manifest, key)
+        if value is not None:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for table in ("kwargs", "training"):
+        values = getattr(manifest, table)
+        values = values.model_dump() if isinstance(values, BaseModel) else values
+        if values:
+            lines += ["", f"[{table}]"] + [
+                f"{_toml_key(key)} = {_toml_value(value)}" for key, value in values.items()
+            ]
+    path = Path(directory) / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML literal for a string, number, boolean or list of them (JSON's spelling is TOML's for these)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value)):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"cannot write {value!r} ({type(value).__name__}) in {MANIFEST}")
 
 
 def _pydantic_reason(error: dict) -> str:

@@ -15,6 +15,7 @@ On disk a labelled thing lives under :func:`label_directory_name`, one path comp
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 import unicodedata
 
@@ -91,3 +92,10 @@ def _quoted(value: object) -> str:
     """``repr(value)``, cut short; repr escapes control, bidi and line-separator characters."""
     shown = repr(value)
     return shown if len(shown) <= _SHOWN else f"{shown[:_SHOWN]}... ({len(shown)} characters quoted)"
+
+
+def slug(text: str) -> str:
+    """``text`` as a part of an agent's or a file's name: each run of characters other than ASCII letters,
+    digits, ``.``, ``_`` and ``-`` becomes one ``-`` (``arena/DCMotorSpeed-v0`` becomes
+    ``arena-DCMotorSpeed-v0``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")

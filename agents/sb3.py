@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from agents.base import AgentPackageError, EnvSpaces
+from agents.base import AgentManifest, AgentPackageError, EnvSpaces, write_manifest
 
 MODEL = "model.zip"
 SANDBOX_VARIABLE = "PG_ARENA_SANDBOXED"  # set to "1" by the arena's sandbox worker, and only there
@@ -94,22 +93,15 @@ def save(model, directory: str | Path, *, env_id: str, name: str | None = None) 
     model.save(directory / MODEL)
     algo = f"{type(model).__module__}:{type(model).__name__}"
     name = name or f"sb3-{type(model).__name__.lower()}-{env_id.replace('/', '-')}"
-    (directory / "agent.toml").write_text(
-        "\n".join(
-            [
-                f"name = {json.dumps(name)}",
-                'version = "1"',
-                'entry_point = "agents.sb3:load"',
-                f"envs = [{json.dumps(env_id)}]",
-                f'weights = "{MODEL}"',
-                "",
-                "[kwargs]",
-                f"algo = {json.dumps(algo)}",
-                "deterministic = true",
-                "",
-            ]
-        )
+    manifest = AgentManifest(
+        name=name,
+        version="1",
+        entry_point="agents.sb3:load",
+        envs=[env_id],
+        weights=MODEL,
+        kwargs={"algo": algo, "deterministic": True},
     )
+    write_manifest(directory, manifest)
     return directory
 
 

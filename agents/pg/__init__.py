@@ -7,7 +7,8 @@ trains, saves an agent package to ``out`` and returns an :class:`agents.base.Age
 The face (what other families and the arena build on; the modules below it are private):
 
 - the learners, one module each (its config dataclass, ``update`` and ``learn``): ``a2c``, ``ppo``,
-  ``reinforce``; ``config_for`` (an algorithm's defaults with the tuned preset for an env);
+  ``reinforce``; ``config_for`` (an algorithm's defaults with the tuned preset for an env); ``train_ppo``,
+  ``train_a2c``, ``train_reinforce`` (an env id to an agent package: the ``arena train`` learners);
 - running a learner: ``Learner``, ``torch_threads`` (a context with a set number of torch threads),
   ``TrainingLogger`` (CSV, console and TensorBoard logs of the quantities an update returns);
 - policies: ``PolicyAgent`` (a trained actor as an agent), ``load`` (the agent-package factory of a saved
@@ -29,6 +30,7 @@ from agents.pg.estimators import (
     san_advantages,
 )
 from agents.pg.logger import TrainingLogger
+from agents.pg.packages import train_a2c, train_ppo, train_reinforce
 from agents.pg.policy import PolicyAgent, load
 from agents.pg.presets import config_for
 from agents.pg.trainer import Learner, torch_threads
@@ -51,4 +53,7 @@ __all__ = [
     "rloo_advantages",
     "san_advantages",
     "torch_threads",
+    "train_a2c",
+    "train_ppo",
+    "train_reinforce",
 ]

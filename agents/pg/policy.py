@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from agents.base import EnvSpaces
+from agents.base import AgentManifest, EnvSpaces, write_manifest
 from agents.nets import mlp
 from agents.pg.distributions import ActionKind
 
@@ -174,20 +174,15 @@ def save(
         {"arch": policy.arch.as_dict(), "state_dict": state, "env_kwargs": env_kwargs or {}},
         directory / WEIGHTS,
     )
-    manifest = "\n".join(
-        [
-            f"name = {json.dumps(name)}",
-            f"version = {json.dumps(weights_version(state))}",
-            'entry_point = "agents.pg.policy:load"',
-            f"envs = [{json.dumps(env_id)}]",
-            f'weights = "{WEIGHTS}"',
-            "",
-            "[kwargs]",
-            "deterministic = false",
-            "",
-        ]
+    manifest = AgentManifest(
+        name=name,
+        version=weights_version(state),
+        entry_point="agents.pg.policy:load",
+        envs=[env_id],
+        weights=WEIGHTS,
+        kwargs={"deterministic": False},
     )
-    (directory / "agent.toml").write_text(manifest)
+    write_manifest(directory, manifest)
     (directory / "training.json").write_text(json.dumps(metadata or {}, indent=2, default=str) + "\n")
     return directory
 

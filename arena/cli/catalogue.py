@@ -1,5 +1,5 @@
-"""``arena envs``, ``arena agents`` and ``arena doctor``: what is registered, and what this machine
-isolates."""
+"""``arena envs``, ``arena agents``, ``arena scenarios`` and ``arena doctor``: what is registered or shipped,
+and what this machine isolates."""
 
 from __future__ import annotations
 
@@ -52,6 +52,31 @@ def list_agents_command(
     listing = table("built-in agents", ("name", "domain", "summary"), overflow="fold")
     for r in agents.list_agents(domain=domain):
         listing.add_row(r.name, r.domain, r.summary)
+    console.print(listing)
+
+
+def list_learners_command() -> None:
+    """List the learners [bold]arena train[/] runs, with what --steps counts for each.
+
+    Example: [bold]arena learners[/]
+    """
+    listing = table("learners", ("name", "domain", "--steps counts", "default", "summary"), overflow="fold")
+    for r in agents.list_learners():
+        listing.add_row(r.name, r.domain, r.budget, f"{r.default_steps:,}", r.summary)
+    console.print(listing)
+
+
+def list_scenarios_command() -> None:
+    """List the built-in scenarios that [bold]arena tournament NAME[/] plays, with their files (copy one to
+    make your own).
+
+    Example: [bold]arena scenarios[/], then [bold]arena tournament quickstart[/]
+    """
+    from arena.scenario import builtin_scenarios, outline
+
+    listing = table("built-in scenarios", ("name", "kind", "plays", "file"), overflow="fold")
+    for name, path in builtin_scenarios().items():
+        listing.add_row(name, *outline(path), str(path))
     console.print(listing)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from rich.progress import TimeElapsedColumn
 
 import agents
 import envs
-from agents import MANIFEST, AgentPackageError
+from agents import MANIFEST, AgentPackageError, slug
 from arena.cli.options import TrustOption, check_qd_task, parse_kwargs
 from arena.cli.output import console, fail, progress, table, write_json
 from arena.episodes import play_episodes, summarize
@@ -74,9 +73,7 @@ def play_command(
         "seed": seed,
         **summarize(results),
     }
-    out = write_json(
-        summary, out or Path("results/play") / f"{_slug(env_id)}__{_slug(agent)}__seed{seed}.json"
-    )
+    out = write_json(summary, out or Path("results/play") / f"{slug(env_id)}__{slug(agent)}__seed{seed}.json")
     stats = table(
         f"{agent} on {env_id}, {episodes} episodes from seed {seed}",
         ("return mean ± std", "min", "max", "mean length"),
@@ -122,47 +119,62 @@ def _make_agent(
         fail(f"bad agent arguments for {name!r}: {error}")
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
-
-
 def train_command(
-    algo: Annotated[str, typer.Argument(help="ppo, a2c or reinforce.")],
-    env_id: Annotated[str, typer.Argument(help="Any Gymnasium id; batched envs are used when registered.")],
-    steps: Annotated[int, typer.Option(min=1, help="Environment steps to train for.")] = 100_000,
+    learner: Annotated[
+        str, typer.Argument(help="A learner: arena learners lists them (ppo, hdpo, grpo, ...).")
+    ],
+    env_id: Annotated[
+        str | None, typer.Argument(help="The env to train on (any Gymnasium id the learner trains on).")
+    ] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option(help="Train on every env of this task suite instead (a built-in name or a file)."),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="Budget, in the learner's unit (arena learners; default there).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the run (same seed, same parameters on CPU).")] = 0,
     device: Annotated[str, typer.Option(help="'cpu', 'cuda' or 'auto' (CUDA when present).")] = "auto",
     out: Annotated[
-        Path | None, typer.Option(help="Run directory (default: runs/<algo>-<env>-seed<S>).")
+        Path | None, typer.Option(help="Package directory (default: runs/<learner>-<env or suite>-seed<S>).")
     ] = None,
     env_kwarg: EnvKwargOption = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="A learner option or hyperparameter key=value (JSON values); repeatable."),
+    ] = None,
 ) -> None:
-    """Train a policy-gradient agent; the run directory (agent.toml, policy.pt, progress.csv, training.json)
-    loads back as an agent with agents.load_agent and plays in tournaments.
+    """Train a learner into an agent package (agent.toml with the command that made it, weights,
+    training.json, progress.csv) that agents.load_agent loads and tournaments play.
 
     Example: [bold]arena train ppo CartPole-v1 --steps 150000 --seed 0 --out runs/ppo-cartpole[/]
-    """
-    from arena.training import ALGORITHMS, train
 
-    if algo not in ALGORITHMS:
-        fail(unknown_message("algorithm", algo, list(ALGORITHMS)))
-    env_kwargs = parse_kwargs(env_kwarg or [], "--env-kwarg")
-    _make_env(env_id, env_kwargs).close()  # one-line errors for unknown ids and bad kwargs
-    out = out or Path("runs") / f"{algo}-{_slug(env_id)}-seed{seed}"
+    Example: [bold]arena train hdpo --suite inventory --option policy=gnn --seed 0[/]
+    """
+    from arena.training import train, train_suite
+
     try:
-        train(
-            algo,
-            env_id,
-            steps=steps,
-            seed=seed,
-            device=device,
-            out=out,
-            env_kwargs=env_kwargs,
-            console=console,
-        )
+        record = agents.learner(learner)
+    except agents.UnknownLearnerError as error:
+        fail(str(error))
+    if (env_id is None) == (suite is None):
+        fail("give an env id or --suite (one of them)")
+    options = parse_kwargs(option or [], "--option")
+    steps = steps or record.default_steps
+    out = out or Path("runs") / f"{learner}-{slug(env_id or suite)}-seed{seed}"
+    common = dict(steps=steps, seed=seed, device=device, out=out, console=console, **options)
+    try:
+        if suite is not None:
+            if env_kwarg:
+                fail("--env-kwarg: a suite gives each env its kwargs; drop --env-kwarg with --suite")
+            train_suite(learner, suite, **common)
+        else:
+            env_kwargs = parse_kwargs(env_kwarg or [], "--env-kwarg")
+            _make_env(env_id, env_kwargs).close()  # one-line errors for unknown ids and bad kwargs
+            train(learner, env_id, env_kwargs=env_kwargs, **common)
     except ValueError as error:
         fail(str(error))
-    console.print(f"agent written to {out}; try: arena eval {out} {env_id}")
+    console.print(f"agent written to {out}; try: arena eval {out} {env_id or '<env id>'}")
 
 
 def eval_command(
@@ -199,7 +211,7 @@ def eval_command(
         )
     except (AgentPackageError, AgentFailure, ValueError, TypeError) as error:
         fail(str(error))
-    default = Path("results/eval") / f"{_slug(summary['agent'])}-{_slug(env_id)}-seed{seed}.json"
+    default = Path("results/eval") / f"{slug(summary['agent'])}-{slug(env_id)}-seed{seed}.json"
     out = write_json(summary, out or default)
     console.print(
         f"{summary['agent']} on {env_id}: return {summary['return_mean']:.4g} ± {summary['return_std']:.3g} "

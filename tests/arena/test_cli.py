@@ -153,7 +153,7 @@ def test_train_then_eval_round_trip_through_an_agent_package(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "pp", "CartPole-v1"], "error: unknown algorithm 'pp'; closest: ppo"),
+        (["train", "pp", "CartPole-v1"], "error: unknown learner 'pp'; closest: ppo"),
         (["train", "ppo", "CartPol-v1"], "error: unknown env id 'CartPol-v1'"),
         (["eval", "nowhere", "CartPole-v1"], "error: "),
     ],
