@@ -42,6 +42,9 @@ register_agent(
 )
 
 import agents.baselines  # noqa: E402, F401  (registers each domain's baselines)
+from agents.trained import register_shipped  # noqa: E402
+
+register_shipped()  # the learned agents shipped as packages: motor/ppo, inventory/hdpo_gnn, ...
 
 __all__ = [
     "BIDI_CONTROLS",

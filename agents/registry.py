@@ -8,7 +8,7 @@ called as ``factory(spaces: EnvSpaces, **kwargs)``.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.base import Agent, EnvSpaces
@@ -21,6 +21,7 @@ class AgentRecord:
     domain: str
     factory: str  # "module:callable"
     summary: str
+    kwargs: dict[str, Any] = field(default_factory=dict)  # bound factory arguments, below the caller's
 
 
 class UnknownAgentError(KeyError):
@@ -33,11 +34,16 @@ class UnknownAgentError(KeyError):
 _AGENTS: dict[str, AgentRecord] = {}
 
 
-def register_agent(name: str, factory: str, *, domain: str, summary: str) -> None:
-    """Make ``name`` buildable with :func:`make`; ``factory`` is ``"module:callable"``."""
+def register_agent(
+    name: str, factory: str, *, domain: str, summary: str, kwargs: dict[str, Any] | None = None
+) -> None:
+    """Make ``name`` buildable with :func:`make`; ``factory`` is ``"module:callable"``, called with
+    ``kwargs`` and then the caller's keyword arguments (which win)."""
     if ":" not in factory:
         raise ValueError(f"factory={factory!r} must look like 'module:callable'")
-    _AGENTS[name] = AgentRecord(name=name, domain=domain, factory=factory, summary=summary)
+    _AGENTS[name] = AgentRecord(
+        name=name, domain=domain, factory=factory, summary=summary, kwargs=kwargs or {}
+    )
 
 
 def list_agents(domain: str | None = None) -> list[AgentRecord]:
@@ -51,6 +57,7 @@ def make(name: str, env: Any, seat: str | None = None, **kwargs: Any) -> Agent:
     PettingZoo env with the ``seat`` the agent plays (see :meth:`EnvSpaces.of`)."""
     if name not in _AGENTS:
         raise UnknownAgentError(unknown_message("agent", name, list(_AGENTS)))
-    module_name, attribute = _AGENTS[name].factory.split(":")
+    record = _AGENTS[name]
+    module_name, attribute = record.factory.split(":")
     factory = getattr(importlib.import_module(module_name), attribute)
-    return factory(EnvSpaces.of(env, seat), **kwargs)
+    return factory(EnvSpaces.of(env, seat), **{**record.kwargs, **kwargs})

@@ -14,7 +14,8 @@ Two envs are the same task when their ids are equal and so are their kwargs (as 
 holds them: registered defaults and the scenario's), except ``max_episode_steps`` and ``render_mode``, which
 change neither the dynamics nor the rewards.
 
-The shipped learned agents are such packages, in this folder, registered by name in :data:`SHIPPED`.
+The shipped learned agents are such packages, in this folder, registered as built-in agents by the names in
+:data:`SHIPPED` (each package's ``agent.toml`` records the ``arena train`` command that made it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from typing import Any
 INDEX = "training.json"
 IGNORED_KWARGS = ("max_episode_steps", "render_mode")
 SHIPPED_DIR = Path(__file__).resolve().parent
+
+# name -> (package folder in SHIPPED_DIR, domain, summary)
+SHIPPED: dict[str, tuple[str, str, str]] = {}
 
 
 def task_key(env_id: str, env_kwargs: dict) -> str:
@@ -87,3 +91,24 @@ def load(spaces, *, agent_dir: str, **kwargs: Any):
         f"env: {spaces.env_id} with kwargs {dict(spaces.env_kwargs)} is not a task this package was trained "
         f"on ({agent_dir}); it was trained on: {trained}"
     )
+
+
+def register_shipped() -> None:
+    """Register each shipped package of :data:`SHIPPED` as a built-in agent (played in-process)."""
+    from agents.registry import register_agent
+
+    for name, (folder, domain, summary) in SHIPPED.items():
+        register_agent(
+            name,
+            "agents.trained:shipped",
+            domain=domain,
+            summary=summary,
+            kwargs={"agent_dir": str(SHIPPED_DIR / folder)},
+        )
+
+
+def shipped(spaces, *, agent_dir: str, **kwargs: Any):
+    """Built-in factory of a shipped package: the agent ``agents.load_agent`` builds from ``agent_dir``."""
+    from agents.base import load_agent
+
+    return load_agent(agent_dir, spaces, **kwargs)
