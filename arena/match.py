@@ -19,22 +19,37 @@ Every seat that agent plays is ranked last (the failing seat carries the status 
 seat shares first place, which is no result between them: ratings read a forfeited match only as the
 offender losing to each other agent (arena.ratings), never as draws among the others. Scores are the
 returns collected so far.
+
+Replays. Every result carries a replay (arena.results), recorded once the match is over and never shown to
+an agent. Where the env has a text render (``render_mode="ansi"``, which the arena asks for unless the
+scenario sets a render mode; agents still see the scenario's kwargs only), a game's replay holds its render
+at the end (for Werewolf the public transcript: every announcement, speech and vote, in order) and each
+seat's role from its final ``info`` (revealed once the game is over); an episode's replay holds its length,
+how it ended and an :class:`EpisodeTrace`. Both are bounded in size, however long the match.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 import envs
 from agents import EnvSpaces
 from arena.launch import start_player
 from arena.players import AgentFailure, AgentRef, Limits, Player
-from arena.results import MatchResult, Participant, Status
+from arena.results import REPLAY_KEY, MatchResult, Participant, Status, pack_replay
+
+TEXT_RENDER = "ansi"  # the render mode whose output (text) a replay keeps
+TRACE_ROWS = 16  # an episode's trace keeps at most this many evenly spaced steps, and its last
+FRAME_CHARS = 4_000  # the text renders an episode's trace keeps, in characters all together
+TRANSCRIPT_CHARS = 40_000  # a game's text render kept in its replay, in characters
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,9 +74,10 @@ def match_id(scenario_hash: str, env_id: str, roster: list[str], seed: int) -> s
 
 
 def play(spec: MatchSpec) -> MatchResult:
-    """Play the match and return its result; agent failures become forfeits, never exceptions."""
+    """Play the match and return its result, with its replay; agent failures become forfeits, never
+    exceptions."""
     start = time.perf_counter()
-    participants = _play_game(spec) if spec.multi_agent else _play_episode(spec)
+    participants, replay = _play_game(spec) if spec.multi_agent else _play_episode(spec)
     return MatchResult(
         match_id=spec.match_id,
         scenario=spec.scenario,
@@ -69,6 +85,7 @@ def play(spec: MatchSpec) -> MatchResult:
         seed=spec.seed,
         participants=tuple(participants),
         duration_s=time.perf_counter() - start,
+        extra={REPLAY_KEY: pack_replay(replay)},
     )
 
 
@@ -80,40 +97,120 @@ def _seed_of(spec: MatchSpec, seat: str) -> int:
     return spec.agent_seeds[seat]
 
 
-def _play_episode(spec: MatchSpec) -> list[Participant]:
+def _play_episode(spec: MatchSpec) -> tuple[list[Participant], dict[str, Any]]:
     (ref,) = spec.roster
     seat = "agent"
-    env = gym.make(spec.env_id, **spec.env_kwargs)
-    total, failure, player = 0.0, None, None
-    try:
-        player = start_player(ref, EnvSpaces.of(env), spec.limits)
-        shown = envs.agent_view(env, player)
-        observation, info = env.reset(seed=spec.env_seed)
-        player.reset(seed=_seed_of(spec, seat))
-        done = False
-        while not done:
-            action = player.act(observation, shown(info))
-            observation, reward, terminated, truncated, info = env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-    except AgentFailure as error:
-        failure = error
-    finally:
-        if player is not None:
-            player.close()
-        env.close()
+    failure, player = None, None
+    terminated = truncated = False
+    with closing(_make_episode_env(spec)) as env:
+        trace = EpisodeTrace(env.render if env.render_mode == TEXT_RENDER else None)
+        try:
+            player = start_player(ref, _episode_spaces(env, spec), spec.limits)
+            shown = envs.agent_view(env, player)
+            observation, info = env.reset(seed=spec.env_seed)
+            player.reset(seed=_seed_of(spec, seat))
+            while not (terminated or truncated):
+                action = player.act(observation, shown(info))
+                observation, reward, terminated, truncated, info = env.step(action)
+                trace.step(float(reward))
+        except AgentFailure as error:
+            failure = error
+        finally:
+            if player is not None:
+                player.close()
+        replay = {"kind": "episode", "terminated": bool(terminated), "truncated": bool(truncated)}
+        replay |= trace.summary()
     status, reason = (failure.status, failure.reason) if failure else (Status.OK, "")
-    return [
-        Participant(
-            agent=ref.label, seat=seat, team=ref.label, rank=0, score=total, status=status, reason=reason
-        )
-    ]
+    episode = Participant(
+        agent=ref.label, seat=seat, team=ref.label, rank=0, score=trace.total, status=status, reason=reason
+    )
+    return [episode], replay
 
 
-def _play_game(spec: MatchSpec) -> list[Participant]:
-    env = envs.make_multi(spec.env_id, **spec.env_kwargs)
+def _make_episode_env(spec: MatchSpec) -> gym.Env:
+    """The suite entry's env, with the text render mode when it has one and the scenario sets no mode."""
+    entry_point = gym.spec(spec.env_id).entry_point
+    creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    modes = getattr(creator, "metadata", {}).get("render_modes", [])
+    if "render_mode" in spec.env_kwargs or TEXT_RENDER not in modes:
+        return gym.make(spec.env_id, **spec.env_kwargs)
+    return gym.make(spec.env_id, **spec.env_kwargs, render_mode=TEXT_RENDER)
+
+
+def _episode_spaces(env: gym.Env, spec: MatchSpec) -> EnvSpaces:
+    """What the agent is told of its env: as the scenario made it, without a render mode the arena added."""
+    spaces = EnvSpaces.of(env)
+    if "render_mode" in spec.env_kwargs:
+        return spaces
+    return replace(spaces, env_kwargs={k: v for k, v in spaces.env_kwargs.items() if k != "render_mode"})
+
+
+class EpisodeTrace:
+    """An episode's return and length (``total``, ``length``) and a trace of it: the step number, reward and
+    return so far at every ``stride``-th step and at the last, each with the env's text render after that
+    step when ``render`` is given.
+
+    The stride starts at 1 and doubles (every other row dropped) whenever more than ``TRACE_ROWS`` rows
+    would be kept, so the rows stay evenly spaced whatever the episode's length, and an episode of L steps
+    renders O(TRACE_ROWS log L) times. :meth:`summary` keeps as many evenly spaced renders as fit in
+    ``FRAME_CHARS`` (at least the last, cut to that length).
+    """
+
+    def __init__(self, render: Callable[[], str | None] | None = None):
+        self._render = render
+        self.stride, self.length, self.total = 1, 0, 0.0
+        self._rows: list[dict[str, Any]] = []
+        self._reward = 0.0  # the last step's
+
+    def step(self, reward: float) -> None:
+        """Count one step that earned ``reward``."""
+        self.length += 1
+        self.total += reward
+        self._reward = reward
+        if self.length % self.stride == 0:
+            self._rows.append(self._row())
+            if len(self._rows) > TRACE_ROWS:
+                self.stride *= 2
+                self._rows = [row for row in self._rows if row["step"] % self.stride == 0]
+
+    def _row(self) -> dict[str, Any]:
+        row = {"step": self.length, "reward": self._reward, "return": self.total}
+        frame = self._render() if self._render is not None else None
+        return row if frame is None else {**row, "frame": str(frame)}
+
+    def summary(self) -> dict[str, Any]:
+        """``length``, ``stride`` and ``trace`` (the rows, the last step's included), as plain JSON data."""
+        rows = list(self._rows)
+        if self.length and (not rows or rows[-1]["step"] != self.length):
+            rows.append(self._row())
+        framed = [i for i, row in enumerate(rows) if "frame" in row]
+        if framed:
+            longest = max(len(rows[i]["frame"]) for i in framed)
+            count = max(1, min(len(framed), FRAME_CHARS // max(longest, 1)))
+            spacing = (len(framed) - 1) / max(count - 1, 1)
+            kept = {framed[len(framed) - 1 - round(k * spacing)] for k in range(count)}  # the last first
+            rows = [
+                {**row, "frame": clip(row["frame"], FRAME_CHARS)}
+                if i in kept
+                else {key: value for key, value in row.items() if key != "frame"}
+                for i, row in enumerate(rows)
+            ]
+        return {"length": self.length, "stride": self.stride, "trace": rows}
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start and end around a note of the cut."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"{text[: limit // 2]}\n[... {cut} characters cut ...]\n{text[len(text) - limit // 2 :]}"
+
+
+def _play_game(spec: MatchSpec) -> tuple[list[Participant], dict[str, Any]]:
+    env = _make_game(spec)
     env.reset(seed=spec.env_seed)
     known_teams = {seat: env.infos[seat].get("team") for seat in env.possible_agents}
+    roles = {seat: env.infos[seat].get("role") for seat in env.possible_agents}  # for the replay only
     seating = seat_agents(list(env.possible_agents), known_teams, spec.roster)
     totals = {seat: 0.0 for seat, _ in seating}
     teams = {seat: str(known_teams[seat] or seat) for seat, _ in seating}
@@ -145,6 +242,7 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
             observation, reward, terminated, truncated, info = env.last()
             totals[seat] += float(reward)
             teams[seat] = str(info.get("team", teams[seat]))
+            roles[seat] = info.get("role", roles[seat])
             action = None
             if not (terminated or truncated):
                 try:
@@ -153,13 +251,14 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
                     offender, failure = seat, error
                     break
             env.step(action)
+        text = env.render() if getattr(env, "render_mode", None) == TEXT_RENDER else None
     finally:
         for player in players.values():
             player.close()
         env.close()
     labels = {seat: ref.label for seat, ref in seating}
     ranks = _forfeit_ranks(labels, labels[offender]) if offender is not None else _team_ranks(totals, teams)
-    return [
+    participants = [
         Participant(
             agent=labels[seat],
             seat=seat,
@@ -171,6 +270,21 @@ def _play_game(spec: MatchSpec) -> list[Participant]:
         )
         for seat, _ in seating
     ]
+    replay = {
+        "kind": "game",
+        "transcript": None if text is None else clip(str(text), TRANSCRIPT_CHARS),
+        "roles": {seat: None if role is None else str(role) for seat, role in roles.items()},
+    }
+    return participants, replay
+
+
+def _make_game(spec: MatchSpec) -> Any:
+    """The game (PettingZoo AEC), with the text render mode when it has one and the scenario sets no mode."""
+    env = envs.make_multi(spec.env_id, **spec.env_kwargs)
+    if "render_mode" in spec.env_kwargs or TEXT_RENDER not in env.metadata.get("render_modes", []):
+        return env
+    env.close()
+    return envs.make_multi(spec.env_id, **spec.env_kwargs, render_mode=TEXT_RENDER)
 
 
 def seat_agents(

@@ -3,12 +3,18 @@ so the page is the only file written.
 
 Per scenario: the ranked table with each rating interval drawn as a bar and each agent's forfeits (under a
 match table, one sentence on how the ratings and intervals are computed), the plot with the agents in the
-table's order, every forfeit with its reason, and each agent's match history (ranks counted from 1). This
-module gathers the numbers; the markup is the Jinja2 template ``arena/templates/leaderboard.html``, rendered
-with autoescaping on. Every value the template prints passes through one function first (the environment's
-``finalize``, :func:`shown_as_codes`), which shows bidi and control characters as ``\\u202e``-style codes;
-autoescaping then escapes the markup. Names are validated where they enter (agents.labels), so these only come
-from data stored before that or by hand.
+table's order, every forfeit with its reason, and each agent's match history (ranks counted from 1). Every
+match the page lists that has a replay (arena.results; matches stored before replays have none) links to it:
+the replays are inlined, each hidden until its link makes it the page's target (CSS ``:target``, no script),
+so the page stays one file while its size grows only with the matches it lists (``HISTORY`` per agent, and
+the forfeits), each replay bounded by arena.match.
+
+This module gathers the numbers; the markup is the Jinja2 template ``arena/templates/leaderboard.html``,
+rendered with autoescaping on. Every value the template prints passes through one function first (the
+environment's ``finalize``, :func:`shown_as_codes`), which shows bidi and control characters as
+``\\u202e``-style codes; autoescaping then escapes the markup. Names are validated where they enter
+(agents.labels), so these only come from data stored before that or by hand; the text of replays (what
+players said, what envs render) is printed the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from agents import BIDI_CONTROLS
 from arena.leaderboard import Board, scenario_table
 from arena.plots import css_size, png, rating_intervals_figure, return_distributions_figure
 from arena.ratings import INTERVAL_METHOD
-from arena.results import MatchResult, Status
+from arena.results import MatchResult, Participant, Status
 from arena.versions import short
 
 HISTORY = 20  # matches shown per agent, newest first
@@ -99,6 +105,10 @@ def _section(board: Board, scenario: dict) -> dict:
     image = png(figure)
     agents = [row["agent"] for row in ranked]
     width, height = css_size(figure)
+    forfeits = [(r, p) for r in results for p in r.participants if p.status is not Status.OK]
+    histories = [_history(agent, results) for agent in agents]
+    listed = {row["match_id"] for h in histories for row in h["rows"]} | {r.match_id for r, _ in forfeits}
+    replays = [view for r in results if r.match_id in listed and (view := _replay_view(r)) is not None]
     return {
         "name": name,
         "kind": kind,
@@ -107,8 +117,10 @@ def _section(board: Board, scenario: dict) -> dict:
         "env_versions": env_versions,
         "agent_versions": agent_versions,
         "image": {"data": base64.b64encode(image).decode(), "width": width, "height": height},
-        "forfeits": [(r, p) for r in results for p in r.participants if p.status is not Status.OK],
-        "histories": [_history(agent, results) for agent in agents],
+        "forfeits": forfeits,
+        "histories": histories,
+        "replays": replays,
+        "linked": {view["match_id"] for view in replays},
     }
 
 
@@ -150,3 +162,60 @@ def _history(agent: str, results: list[MatchResult]) -> dict:
             }
         )
     return {"agent": agent, "rows": rows}
+
+
+def _replay_view(result: MatchResult) -> dict | None:
+    """What the page shows of ``result``'s replay, numbers already formatted; None when it has none, or one
+    this page cannot read (a damaged or hand-made row must not stop the page)."""
+    replay = result.replay
+    if replay is None:
+        return None
+    view = {"match_id": result.match_id, "env_id": result.env_id, "seed": result.seed}
+    try:
+        if replay["kind"] == "game":
+            roles = replay["roles"]
+            transcript = replay["transcript"]
+            return {
+                **view,
+                "kind": "game",
+                "seats": [_seat_view(p, roles.get(p.seat)) for p in result.participants],
+                "transcript": None if transcript is None else str(transcript),
+            }
+        if replay["kind"] == "episode":
+            (episode,) = result.participants
+            end = "terminated" if replay["terminated"] else "truncated" if replay["truncated"] else "stopped"
+            rows = [
+                {
+                    "step": int(row["step"]),
+                    "reward": f"{float(row['reward']):.4g}",
+                    "return": f"{float(row['return']):.6g}",
+                    "frame": str(row.get("frame", "")),
+                }
+                for row in replay["trace"]
+            ]
+            return {
+                **view,
+                "kind": "episode",
+                "seat": _seat_view(episode, None),
+                "length": int(replay["length"]),
+                "stride": int(replay["stride"]),
+                "end": end,
+                "trace": rows,
+            }
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _seat_view(p: Participant, role: object) -> dict:
+    """One seat of a replay: who played it, the role the end revealed (blank: none), and how it ended."""
+    return {
+        "seat": p.seat,
+        "agent": p.agent,
+        "team": p.team,
+        "role": "" if role is None else str(role),
+        "rank": p.rank + 1,
+        "score": f"{p.score:.6g}",
+        "status": p.status.value,
+        "reason": p.reason,
+    }

@@ -11,12 +11,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from agents.labels import BIDI_CONTROLS
 from arena.leaderboard import Board
 from arena.ratings import INTERVAL_METHOD
-from arena.report import render_board, write_board_html
-from arena.results import MatchResult, Participant, Status
+from arena.report import HISTORY, render_board, write_board_html
+from arena.results import REPLAY_KEY, MatchResult, Participant, Status, pack_replay
 from arena.scenario import load_scenario
 from arena.tournament import run_tournament
 
@@ -127,22 +128,62 @@ def test_names_and_reasons_from_submissions_are_escaped(tmp_path):
     assert evil not in page and html.escape(evil) in page
 
 
-def test_a_headless_browser_shows_the_agents_in_rank_order(played_board, tmp_path):
-    """The scripted player beats the random one over 12 role-balanced games; the rendered DOM must list them
-    in that order."""
+def dump_dom(page: Path, tmp_path: Path) -> str:
+    """The DOM headless Chromium builds from ``page`` (the test is skipped without Chromium)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    out = write_board_html(played_board, tmp_path / "site" / "index.html")
     result = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()],
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert agent_rows(result.stdout) == ["scripted", "random"]
-    assert "Match history" in result.stdout
+    return result.stdout
+
+
+def test_a_headless_browser_shows_the_agents_in_rank_order(played_board, tmp_path):
+    """The scripted player beats the random one over 12 role-balanced games; the rendered DOM must list them
+    in that order."""
+    dom = dump_dom(write_board_html(played_board, tmp_path / "site" / "index.html"), tmp_path)
+    assert agent_rows(dom) == ["scripted", "random"]
+    assert "Match history" in dom
+
+
+def replay_links(page: str) -> list[str]:
+    """The match ids the page links to a replay of, in the page's order."""
+    return re.findall(r'<a href="#replay-([^"]+)">', page)
+
+
+def replay_targets(page: str) -> list[str]:
+    """The match ids of the replays the page holds, in its order."""
+    return re.findall(r'<div class="replay" id="replay-([^"]+)">', page)
+
+
+def test_every_listed_match_links_to_its_replay_and_every_link_finds_its_target_in_a_browser(
+    played_board, tmp_path
+):
+    """All 12 games fit in each agent's history, and each was recorded with its replay: each history row
+    links to that game's replay, which the page holds once (hidden until it is the link's target) with the
+    game's transcript; in the DOM Chromium builds, every link's target exists."""
+    results = played_board.results()
+    page = render_board(played_board)
+    assert set(replay_links(page)) == set(replay_targets(page)) == {r.match_id for r in results}
+    assert len(replay_targets(page)) == len(results) == 12
+    assert ".replay:target { display: block; }" in page
+    for result in results:
+        replay = page.split(f'<div class="replay" id="replay-{result.match_id}">')[1].split("</div>")[0]
+        transcript = str(escape(result.replay["transcript"]))  # escaped as the template escapes it
+        assert transcript in replay and "Game over" in transcript
+        for p in result.participants:
+            role = result.replay["roles"][p.seat]
+            assert f'<td class="name">{p.seat}</td><td class="name">{p.agent}</td>' in replay
+            assert f'<td class="name">{p.team}</td><td class="name">{role}</td>' in replay
+    dom = dump_dom(write_board_html(played_board, tmp_path / "site" / "index.html"), tmp_path)
+    ids = set(re.findall(r'\bid="([^"]+)"', dom))
+    links = re.findall(r'href="#([^"]+)"', dom)
+    assert len(links) >= 2 * 12 and set(links) <= ids  # each game is in both agents' histories
 
 
 def test_tournaments_write_the_page_next_to_the_board(tmp_path, monkeypatch):
@@ -456,3 +497,129 @@ def test_an_outlying_agent_is_clipped_off_the_return_axis_and_the_axis_says_so()
     assert "clipped" in far.get_xlabel()
     assert [t.get_text() for t in far.texts] == ["← median -5e+03"]
     assert near.get_xlabel() == "episode return" and near.get_xlim()[0] <= -6 and not near.texts
+
+
+def game_replay(transcript: str) -> dict:
+    """A result's ``extra`` holding a two-seat game's replay with ``transcript``."""
+    return {REPLAY_KEY: pack_replay({"kind": "game", "transcript": transcript, "roles": {"p0": "x"}})}
+
+
+def test_a_board_stored_without_replays_renders_without_replay_links(tmp_path):
+    """Matches stored before replays were recorded (or hand-made, or with a damaged replay) get no link."""
+    with Board("old", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        record_games(
+            board, {"agent": "x", "seat": "p0", "team": "p0"}, {"agent": "y", "seat": "p1", "team": "p1"}
+        )
+        damaged = MatchResult(
+            match_id="m9",
+            scenario="h",
+            env_id="game",
+            seed=9,
+            participants=(
+                Participant(agent="x", seat="p0", team="p0", rank=0, score=1.0),
+                Participant(agent="y", seat="p1", team="p1", rank=1, score=0.0),
+            ),
+            extra={REPLAY_KEY: "not a replay"},
+        )
+        board.record(damaged)
+        page = render_board(board)
+    assert history_ranks(page, "x")[0] == ("m9", 1)
+    assert not replay_links(page) and not replay_targets(page)
+
+
+def test_the_page_holds_the_replays_of_the_matches_it_lists_only(tmp_path):
+    """30 stored games between x and y, each with a replay: each history lists the newest ``HISTORY``, so
+    the page holds those replays and no other (its size grows with what it lists, not with the board)."""
+    with Board("many", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        for i in range(30):
+            board.record(
+                MatchResult(
+                    match_id=f"m{i}",
+                    scenario="h",
+                    env_id="game",
+                    seed=i,
+                    participants=(
+                        Participant(agent="x", seat="p0", team="p0", rank=i % 2, score=0.0),
+                        Participant(agent="y", seat="p1", team="p1", rank=1 - i % 2, score=1.0),
+                    ),
+                    extra=game_replay(f"transcript of game {i}."),
+                )
+            )
+        page = render_board(board)
+    newest = [f"m{i}" for i in range(30 - HISTORY, 30)]
+    assert replay_targets(page) == newest
+    assert "transcript of game 9." not in page and "transcript of game 10." in page
+
+
+def test_text_in_a_replay_is_escaped_and_shows_control_characters_as_codes(tmp_path):
+    """What players say reaches the page as text: markup escaped, bidi controls shown as codes."""
+    said = "Day 1, Player 0: <script>alert(1)</script> \u202eevil"
+    with Board("said", root=tmp_path) as board:
+        board.add_scenario("h", "s", "match", "s.toml", {"scenario": {}})
+        board.record(
+            MatchResult(
+                match_id="m0",
+                scenario="h",
+                env_id="game",
+                seed=0,
+                participants=(
+                    Participant(agent="x", seat="p0", team="p0", rank=0, score=1.0),
+                    Participant(agent="y", seat="p1", team="p1", rank=1, score=0.0),
+                ),
+                extra=game_replay(said),
+            )
+        )
+        page = render_board(board)
+    assert replay_targets(page) == ["m0"]
+    assert "<script" not in page and not set(page) & BIDI_CONTROLS
+    assert "Day 1, Player 0: &lt;script&gt;alert(1)&lt;/script&gt; \\u202eevil" in page
+
+
+def test_a_suite_episode_replay_shows_its_return_length_forfeit_and_trace(tmp_path):
+    """An episode forfeited after 3 steps: its replay gives the stored return, the length, the reason and
+    every traced step with its render."""
+    trace = [
+        {"step": 1, "reward": 1.0, "return": 1.0, "frame": "t=1"},
+        {"step": 2, "reward": 0.5, "return": 1.5},
+        {"step": 3, "reward": -0.25, "return": 1.25, "frame": "t=3 <end>"},
+    ]
+    replay = {"kind": "episode", "length": 3, "stride": 1, "terminated": False, "truncated": False}
+    with Board("episode", root=tmp_path) as board:
+        board.add_scenario(
+            "h", "s", "suite", "s.toml", {"scenario": {"low_reference": "bad", "high_reference": "good"}}
+        )
+        record_episodes(board, {"env": {"good": [2.0]}})
+        board.record(
+            MatchResult(
+                match_id="bad-0",
+                scenario="h",
+                env_id="env",
+                seed=0,
+                participants=(
+                    Participant(
+                        agent="bad",
+                        seat="agent",
+                        team="bad",
+                        rank=0,
+                        score=1.25,
+                        status=Status.TIMEOUT,
+                        reason="move took 5.2 s",
+                    ),
+                ),
+                extra={REPLAY_KEY: pack_replay({**replay, "trace": trace})},
+            )
+        )
+        page = render_board(board)
+    assert replay_targets(page) == ["bad-0"] and replay_links(page) == ["bad-0", "bad-0"]  # forfeit, history
+    shown = page.split('<div class="replay" id="replay-bad-0">')[1].split("</div>")[0]
+    assert "return 1.25 over 3 steps (stopped)" in shown and "forfeit, TIMEOUT: move took 5.2 s" in shown
+    rows = re.findall(
+        r"<tr><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td><td class=\"name\">(.*?)</td></tr>", shown
+    )
+    assert rows == [
+        ("1", "1", "1", "<pre>t=1</pre>"),
+        ("2", "0.5", "1.5", ""),
+        ("3", "-0.25", "1.25", "<pre>t=3 &lt;end&gt;</pre>"),
+    ]
