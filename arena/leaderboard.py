@@ -1,4 +1,6 @@
-"""A local leaderboard: the match log in SQLite (stdlib, WAL) under ``leaderboards/<board>/board.sqlite``.
+"""A local leaderboard: the match log in SQLite (stdlib, WAL) at ``<home>/<board>/board.sqlite``, where the
+home is ``$PG_ARENA_HOME``, else ``./leaderboards`` in a source checkout, else the user's data directory
+(:func:`boards_home`).
 
 The log is the only truth: every finished match is written in one transaction under its deterministic id,
 so a killed tournament loses at most the matches in flight and never stores one twice; ratings and tables
@@ -28,11 +30,13 @@ from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import platformdirs
+
 from arena.results import MatchResult, Participant, Status
 from arena.seeding import SECRET_BYTES
 from arena.versions import UNKNOWN, MatchVersions
 
-DEFAULT_ROOT = Path("leaderboards")
+CHECKOUT_HOME = Path("leaderboards")  # a source checkout's boards, relative to the current directory
 BOARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 _SCHEMA = """
@@ -64,14 +68,25 @@ _MATCH_COLUMNS = (
 )
 
 
+def boards_home() -> Path:
+    """The folder that holds every board: ``$PG_ARENA_HOME`` when set; else ``./leaderboards`` when the
+    current directory has one (a source checkout); else the user's data directory
+    (``platformdirs.user_data_dir("pg-arena")``: ``~/.local/share/pg-arena`` on Linux, or under
+    ``$XDG_DATA_HOME``)."""
+    if os.environ.get("PG_ARENA_HOME"):
+        return Path(os.environ["PG_ARENA_HOME"])
+    if CHECKOUT_HOME.is_dir():
+        return CHECKOUT_HOME
+    return Path(platformdirs.user_data_dir("pg-arena"))
+
+
 def board_path(board: str, root: str | Path | None = None) -> Path:
-    """``<root>/<board>/board.sqlite``, where root is $PG_ARENA_HOME or ./leaderboards."""
+    """``<root>/<board>/board.sqlite``, where root defaults to :func:`boards_home`."""
     if not BOARD_NAME.match(board):
         raise ValueError(
             f"board={board!r} must be 1-64 letters, digits, '_', '-' or '.', starting alphanumeric"
         )
-    root = Path(root or os.environ.get("PG_ARENA_HOME", DEFAULT_ROOT))
-    return root / board / "board.sqlite"
+    return Path(root or boards_home()) / board / "board.sqlite"
 
 
 def _now() -> str:

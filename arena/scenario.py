@@ -35,6 +35,10 @@ reference agent of the roster (0 = low, 1 = high, as human-normalised Atari scor
     name = "random"
     [[agents]]
     name = "motor/pi"
+
+The scenarios shipped with the project are package data in ``arena/scenarios/`` (``scenarios/`` at the top of
+a source checkout links to it): :func:`find_scenario` resolves a built-in name (``quickstart``, ``motor``)
+or a path, and :func:`builtin_scenarios` lists them.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 FORMATS = ("round_robin", "gauntlet", "swiss")
+BUILT_IN = Path(__file__).resolve().parent / "scenarios"  # the shipped scenario files (package data)
 
 
 class ScenarioError(ValueError):
@@ -186,14 +191,52 @@ class Scenario(BaseModel):
 
 class Collection(_Strict):
     """A file that plays other scenario files, shortened: ``[collection]`` with ``name``, ``include`` (paths
-    relative to the file) and optional ``games_per_pairing`` (match scenarios), ``episodes`` and
-    ``max_episode_steps`` (task suites). Each included scenario is renamed ``<collection>/<name>``."""
+    relative to the file, or built-in scenario names) and optional ``games_per_pairing`` (match scenarios),
+    ``episodes`` and ``max_episode_steps`` (task suites). Each included scenario is renamed
+    ``<collection>/<name>``."""
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
     include: list[str] = Field(min_length=1)
     games_per_pairing: int | None = Field(default=None, ge=2, le=100_000)
     episodes: int | None = Field(default=None, ge=1, le=100_000)
     max_episode_steps: int | None = Field(default=None, ge=1, le=10_000_000)
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """The shipped scenario files by name (the file name without ``.toml``), in name order."""
+    return {path.stem: path for path in sorted(BUILT_IN.glob("*.toml"))}
+
+
+def find_scenario(name_or_path: str | Path, base: Path | None = None) -> Path:
+    """The scenario file that ``name_or_path`` names: that file when it exists (relative to ``base`` when
+    given, else to the current directory), else the built-in scenario of that name (``quickstart``). Neither:
+    ScenarioError naming the closest built-in names and listing all of them."""
+    path = Path(base or ".") / name_or_path
+    if path.is_file():
+        return path
+    built_in = builtin_scenarios()
+    if str(name_or_path) in built_in:
+        return built_in[str(name_or_path)]
+    close = difflib.get_close_matches(str(name_or_path), list(built_in), n=3, cutoff=0.4)
+    raise ScenarioError(
+        f"{path}: no such scenario file or built-in scenario"
+        + (f"; closest: {', '.join(close)}" if close else "")
+        + f"; built-in: {', '.join(built_in)} (`arena scenarios`)"
+    )
+
+
+def outline(path: Path) -> tuple[str, str]:
+    """A scenario file's kind (``match``, ``suite`` or ``collection``) and what it plays, in a few words, read
+    without validating the file (for listings; :func:`load_scenarios` validates)."""
+    data = _read(path)
+    if "collection" in data:
+        included = [Path(name).stem for name in data["collection"].get("include", [])]
+        return "collection", "shortened: " + ", ".join(included)
+    header, roster = data.get("scenario", {}), data.get("agents", [])
+    if header.get("kind") == "match":
+        return "match", f"{header.get('env')}, {len(roster)} agents, {header.get('format', 'round_robin')}"
+    ids = list(dict.fromkeys(env.get("id") for env in data.get("envs", [])))
+    return str(header.get("kind")), f"{', '.join(map(str, ids))}; {len(roster)} agents"
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -215,7 +258,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     except ValidationError as error:
         problems = "; ".join(_describe({**e, "loc": ("collection", *e["loc"])}) for e in error.errors())
         raise ScenarioError(f"{path}: {problems}") from None
-    return [_shortened(collection, path.parent / include) for include in collection.include]
+    return [_shortened(collection, find_scenario(name, base=path.parent)) for name in collection.include]
 
 
 def _shortened(collection: Collection, path: Path) -> Scenario:

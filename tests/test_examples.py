@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "agents"
 BALANCER = EXAMPLES / "cartpole-balancer"
 PPO = EXAMPLES / "ppo-cartpole"
+WEREWOLF = EXAMPLES / "werewolf-bandwagon"
 MAX_STEPS = 500  # CartPole-v1's time limit: a return of 500 means the pole never fell
 
 
@@ -62,6 +63,9 @@ def test_the_trained_example_holds_the_weights_its_training_command_wrote():
     manifest = agents.read_manifest(PPO)
     checkpoint = torch.load(PPO / manifest.weights, map_location="cpu", weights_only=True)
     assert manifest.version == weights_version(checkpoint["state_dict"])
+    command = "arena train ppo CartPole-v1 --steps 60000 --seed 0 --device cpu"
+    assert (manifest.training.command, manifest.training.seed) == (command, 0)
+    assert command in (PPO / "README.md").read_text()
     training = json.loads((PPO / "training.json").read_text())
     assert (training["algo"], training["env_id"], training["seed"], training["device"]) == (
         "ppo",
@@ -114,6 +118,41 @@ def test_the_examples_are_submitted_and_ranked_between_the_references(tmp_path, 
     assert overall["examples/cartpole-balancer@1.0"]["score"] == pytest.approx(1.0)
     assert overall[ppo]["score"] > 0.5
     assert all(row["episodes"] == 3 and row["forfeits"] == 0 for row in overall.values())
+
+
+@pytest.mark.slow
+def test_the_werewolf_example_submitted_to_a_board_plays_each_pairing_in_the_sandbox(tmp_path, monkeypatch):
+    """The README's flow for the Werewolf example, on a small roster: a Werewolf tournament of two built-ins,
+    then ``arena submit`` of the package, which joins the scenario and plays each built-in 2 games (one deal
+    from both sides) in the sandbox: 4 games, none forfeited, each counted once as a win, draw or loss."""
+    monkeypatch.setenv("PG_ARENA_HOME", str(tmp_path / "boards"))
+    scenario = tmp_path / "werewolf.toml"
+    scenario.write_text(
+        textwrap.dedent("""
+        [scenario]
+        name = "werewolf-examples"
+        kind = "match"
+        env = "werewolf"
+        env_kwargs = { num_players = 7 }
+        games_per_pairing = 2
+        [[agents]]
+        name = "werewolf/scripted"
+        [[agents]]
+        name = "random"
+        """)
+    )
+    played = runner.invoke(app, ["tournament", str(scenario), "--board", "ww"])
+    assert played.exit_code == 0, played.output
+    submitted = runner.invoke(app, ["submit", str(WEREWOLF), "--board", "ww"])
+    assert submitted.exit_code == 0, submitted.output
+    table = runner.invoke(app, ["leaderboard", "--board", "ww", "--json"])
+    assert table.exit_code == 0, table.output
+    rows = {row["agent"]: row for row in json.loads(table.stdout)}
+    label = "examples/werewolf-bandwagon@1.0"
+    assert set(rows) == {"werewolf/scripted", "random", label}
+    example = rows[label]
+    assert example["games"] == 4 and example["forfeits"] == 0
+    assert example["wins"] + example["draws"] + example["losses"] == 4
 
 
 def documented_rows(page: str, heading: str) -> dict[str, list[str]]:
@@ -180,11 +219,10 @@ def test_each_documented_table_lists_every_field_with_its_default_bounds_and_cho
 
 
 def test_the_scenario_examples_on_the_page_load_as_described(tmp_path):
-    """Each TOML example of docs/scenarios.md, saved in a copy of scenarios/ (as the page says), loads."""
-    folder = tmp_path / "scenarios"
+    """Each TOML example of docs/scenarios.md, saved in a folder of one's own beside examples/ (as the page
+    says), loads; the collection includes built-in scenarios by name."""
+    folder = tmp_path / "my_scenarios"
     folder.mkdir()
-    for shipped in (ROOT / "scenarios").glob("*.toml"):
-        (folder / shipped.name).symlink_to(shipped)
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     blocks = re.findall(r"```toml\n(.*?)```", (ROOT / "docs" / "scenarios.md").read_text(), flags=re.DOTALL)
     loaded = []

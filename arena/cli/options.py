@@ -19,7 +19,12 @@ TrustOption = Annotated[
     ),
 ]
 BoardOption = Annotated[
-    str, typer.Option("--board", help="Leaderboard name (under ./leaderboards or $PG_ARENA_HOME).")
+    str,
+    typer.Option(
+        "--board",
+        help="Leaderboard name: a folder under $PG_ARENA_HOME, else ./leaderboards when there is one, else "
+        "the user's data directory (~/.local/share/pg-arena on Linux).",
+    ),
 ]
 
 

@@ -17,8 +17,12 @@ from envs import unknown_message
 
 
 def tournament_command(
-    scenario_file: Annotated[
-        Path, typer.Argument(help="A scenario TOML file, e.g. scenarios/quickstart.toml.")
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            help="A built-in scenario's name (quickstart, werewolf, motor, ...: `arena scenarios`) or a "
+            "scenario TOML file (a file that exists wins over a built-in of the same name)."
+        ),
     ],
     board: BoardOption = "default",
     workers: Annotated[int, typer.Option(min=1, help="Matches played in parallel (local process pool).")] = 1,
@@ -33,33 +37,36 @@ def tournament_command(
     """Play a scenario (or each scenario of a collection file), store every match on a leaderboard, and print
     the ranked tables; JSON, CSV and an HTML page are written next to the board.
 
-    Matches already stored are skipped, so a tournament that was killed resumes where it stopped.
+    Matches already stored are skipped, so a tournament that was killed resumes where it stopped. Boards live
+    under $PG_ARENA_HOME, else ./leaderboards when there is one, else the user's data directory.
 
-    Example: [bold]arena tournament scenarios/quickstart.toml --board default --workers 2[/]
+    Example: [bold]arena tournament quickstart --board default --workers 2[/], or [bold]arena tournament
+    my_scenario.toml[/]
     """
     from arena.leaderboard import Board
-    from arena.scenario import ScenarioError, load_scenarios
+    from arena.scenario import ScenarioError, find_scenario, load_scenarios
     from arena.submit import with_submissions
 
     try:
-        scenarios = load_scenarios(scenario_file)
+        scenarios = load_scenarios(find_scenario(scenario))
     except ScenarioError as error:
         fail(str(error))
     if backend not in ("local", "ray"):
         fail(f"--backend {backend!r} is not allowed; use 'local' or 'ray'")
-    if any(entry.path for scenario in scenarios for entry in scenario.spec.agents):
+    if any(entry.path for one in scenarios for entry in one.spec.agents):
         say_layers(trust_agents)
     played = stored = forfeits = replayed = 0
     try:
         with Board(board) as store:
-            scenarios = [with_submissions(scenario, store) for scenario in scenarios]
-            for scenario in scenarios:
-                if not resume and store.match_ids(scenario.hash):
-                    fail(f"board {board!r} already has matches of {scenario.name!r}; resume or pick another")
-                summary = _run_with_progress(scenario, store, workers, backend, trust_agents)
+            console.print(f"board {board!r}: {store.path}")
+            scenarios = [with_submissions(one, store) for one in scenarios]
+            for one in scenarios:
+                if not resume and store.match_ids(one.hash):
+                    fail(f"board {board!r} already has matches of {one.name!r}; resume or pick another")
+                summary = _run_with_progress(one, store, workers, backend, trust_agents)
                 played, stored = played + summary.played, stored + summary.already_stored
                 forfeits, replayed = forfeits + summary.forfeits, replayed + summary.replayed
-            hashes = {scenario.hash for scenario in scenarios}
+            hashes = {one.hash for one in scenarios}
             _print_tables(store, [s for s in store.scenarios() if s["hash"] in hashes])
             written = _write_tables(store)
     except ValueError as error:

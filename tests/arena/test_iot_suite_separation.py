@@ -8,16 +8,15 @@ the overall scores were 0.99 (iot/sed), 0.85-0.88 (iot/jsq) and 0.30-0.43 (iot/r
 """
 
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
 from arena.leaderboard import Board, scenario_table
-from arena.scenario import load_scenarios
+from arena.scenario import builtin_scenarios, load_scenarios
 from arena.suite_scores import OVERALL
 from arena.tournament import run_tournament
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "scenarios" / "quickstart.toml"
+QUICKSTART = builtin_scenarios()["quickstart"]
 SECRET = bytes(range(32))
 GAP = 0.05
 # predicted order, best first: each at least GAP above the next, overall

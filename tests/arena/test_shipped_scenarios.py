@@ -1,11 +1,11 @@
-"""Every scenario file shipped in scenarios/ loads, and runs end to end in a reduced form."""
+"""Every built-in scenario (arena/scenarios/) loads, and runs end to end in a reduced form."""
 
 from pathlib import Path
 
 import pytest
 
 from arena.leaderboard import Board, scenario_table
-from arena.scenario import load_scenario, load_scenarios, parse_scenario
+from arena.scenario import builtin_scenarios, load_scenario, load_scenarios, parse_scenario
 from arena.tournament import run_tournament
 
 try:
@@ -13,14 +13,14 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-ALL = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
+ALL = list(builtin_scenarios().values())
 COLLECTIONS = [p for p in ALL if "collection" in tomllib.loads(p.read_text())]
 SCENARIOS = [p for p in ALL if p not in COLLECTIONS]
 
 
 def test_the_project_ships_scenarios_and_a_quickstart_over_several_domains():
     assert {p.stem for p in SCENARIOS} >= {"werewolf", "motor"}
-    quickstart = load_scenarios(ALL[0].parent / "quickstart.toml")
+    quickstart = load_scenarios(builtin_scenarios()["quickstart"])
     assert {s.name for s in quickstart} >= {"quickstart/werewolf", "quickstart/motor"}
 
 
