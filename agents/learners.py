@@ -15,9 +15,11 @@ ValueError that names the allowed ones.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from envs import unknown_message
 
@@ -30,11 +32,13 @@ class LearnerRecord:
     budget: str  # what ``steps`` counts, e.g. "env steps", "gradient steps", "updates", "evaluations"
     default_steps: int
     summary: str
+    options: dict[str, Any] = field(default_factory=dict)  # bound trainer options, below the caller's
 
     def load(self) -> Callable:
-        """The trainer function."""
+        """The trainer function, with this learner's bound ``options`` (the caller's win)."""
         module_name, attribute = self.trainer.split(":")
-        return getattr(importlib.import_module(module_name), attribute)
+        trainer = getattr(importlib.import_module(module_name), attribute)
+        return functools.partial(trainer, **self.options) if self.options else trainer
 
 
 class UnknownLearnerError(KeyError):
@@ -48,12 +52,20 @@ _LEARNERS: dict[str, LearnerRecord] = {}
 
 
 def register_learner(
-    name: str, trainer: str, *, domain: str, budget: str, default_steps: int, summary: str
+    name: str,
+    trainer: str,
+    *,
+    domain: str,
+    budget: str,
+    default_steps: int,
+    summary: str,
+    options: dict[str, Any] | None = None,
 ) -> None:
-    """Make ``name`` trainable with ``arena train``; ``trainer`` is ``"module:function"``."""
+    """Make ``name`` trainable with ``arena train``; ``trainer`` is ``"module:function"``, called with
+    ``options`` (e.g. the estimator a learner of a family stands for) below the caller's."""
     if ":" not in trainer:
         raise ValueError(f"trainer={trainer!r} must look like 'module:function'")
-    _LEARNERS[name] = LearnerRecord(name, trainer, domain, budget, default_steps, summary)
+    _LEARNERS[name] = LearnerRecord(name, trainer, domain, budget, default_steps, summary, options or {})
 
 
 def list_learners() -> list[LearnerRecord]:
@@ -81,3 +93,38 @@ for _algo, _summary in (
         default_steps=100_000,
         summary=_summary,
     )
+
+for _estimator, _summary in (
+    ("grpo", "GRPO: group-normalised outcome advantages, clipped ratio, no critic."),
+    ("dr_grpo", "Dr. GRPO: GRPO without the std and length normalisations."),
+    ("rloo", "RLOO: leave-one-out group baseline."),
+    ("san", "Stratified GRPO (SAN): advantages normalised within strata of equal search counts."),
+    ("spo", "SPO: one answer per question, a persistent Beta baseline per question."),
+    ("empg", "EMPG: GRPO advantages re-scaled per step by the policy's entropy."),
+):
+    register_learner(
+        _estimator,
+        "agents.search.grpo:train_package",
+        domain="search",
+        budget="updates",
+        default_steps=100,
+        summary=f"{_summary} Structured search QA; trains on the train split only.",
+        options={"estimator": _estimator},
+    )
+
+register_learner(
+    "ppo_iot",
+    "agents.iot.pg_aco:train_ppo_package",
+    domain="iot",
+    budget="env steps",
+    default_steps=100_000,
+    summary="Masked PPO with the IoT scheduler's settings (200-task training episodes); plays its mode.",
+)
+register_learner(
+    "pg_aco",
+    "agents.iot.pg_aco:train_pg_aco_package",
+    domain="iot",
+    budget="env steps",
+    default_steps=100_000,
+    summary="The ppo_iot policy refined by ant-colony pheromone and the completion-time heuristic.",
+)

@@ -119,13 +119,15 @@ def return_distributions_figure(results: Sequence[MatchResult], agents: Sequence
 
 
 def learning_curve_png(progress_csv: Path, path: Path, title: str) -> Path:
-    """Mean episodic return against environment steps, from a training run's ``progress.csv``, written to
-    ``path`` as PNG; returns ``path``."""
+    """Mean episodic return against environment steps (``charts/env_steps`` where the learner counts
+    updates in ``global_step``), from a training run's ``progress.csv``, written to ``path`` as PNG; returns
+    ``path``."""
     with progress_csv.open() as handle:
         rows = [r for r in csv.DictReader(handle) if r.get("charts/episodic_return") not in (None, "", "nan")]
+    steps = "charts/env_steps" if rows and "charts/env_steps" in rows[0] else "global_step"
     fig = _figure((6.5, 3.8))
     ax = fig.subplots()
-    ax.plot([float(r["global_step"]) for r in rows], [float(r["charts/episodic_return"]) for r in rows])
+    ax.plot([float(r[steps]) for r in rows], [float(r["charts/episodic_return"]) for r in rows])
     ax.set_xlabel("environment steps", **PLAIN)
     ax.set_ylabel("mean episodic return", **PLAIN)
     ax.set_title(title, **PLAIN)

@@ -44,6 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.stats import paired_comparison
+from agents.trained import SHIPPED
 from arena.cli import output
 from arena.episodes import play_episodes
 from benchmarks import BenchOut, Seeds, benchmark, parse_seeds, seeds_text
@@ -163,7 +164,7 @@ def run_iot_bench(
         "per_seed": {},
         "comparisons": {},
     }
-    names = [r.name for r in list_agents("iot") if r.name != "iot/pg_aco"]
+    names = [r.name for r in list_agents("iot") if r.name != "iot/pg_aco" and r.name not in SHIPPED]
     for scenario, kwargs in SCENARIOS.items():
         env = gym.make(ENV_ID, num_tasks=tasks, **kwargs)
         roster = {name: agents.make(name, env) for name in names}

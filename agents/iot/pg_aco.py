@@ -5,6 +5,9 @@
   value clipping is off; a short credit horizon (gamma 0.9, GAE lambda 0.9) and 10 epochs of 8 minibatches
   learn in a few hundred thousand decisions; 200-task training episodes keep early, unstable policies from
   building huge queues.
+* :func:`train_ppo_package` and :func:`train_pg_aco_package` are the ``arena train`` learners ``ppo_iot``
+  and ``pg_aco``: one training (:func:`train_scheduler`; a seed gives one set of weights) for one env
+  configuration, saved as an agent package that plays the policy's mode or the hybrid below.
 * :class:`PGACOScheduler` is the hybrid: the PG policy proposes a distribution over the legal nodes and the
   colony refines it, choosing the node that maximises ``pi(n | s) tau[k, n]^alpha eta_n^beta``, where
   ``tau`` is the online pheromone of :class:`agents.baselines.iot.Pheromone` on (task kind k x node),
@@ -18,18 +21,30 @@ tasks; mean response time): round robin 24.3 s, weighted random 2.28 s, JSQ 0.97
 0.891 s. The PG policies miss about half as many deadlines as MCT (27 vs 54 per 1000 tasks).
 Trained with ``energy_weight=0.005`` (per J) the PG policy (mode) draws 628 W instead of 656 W (MCT 699 W,
 EDF 707 W) at 1.56 s mean response, missing 54 deadlines per 1000 tasks (EDF: 110).
+
+Measured on the ``iot`` task suite (its 4 envs and kwargs, 1000-task episodes, held-out seeds 100-109,
+scores normalised between iot/random (0) and iot/mct (1)): trained with seed 0 for 100 000 decisions on
+200-task episodes (about 40 CPU-seconds per env), the PPO policy's mode scores 0.9997 / 0.9976 / 1.0009 /
+1.0002 (cluster / fog network / bursty Pareto / DAG jobs) and PG+ACO (alpha = beta = 1) 0.9999 / 0.9988 /
+1.0012 / 1.0002, against SED's 0.990 to 0.998 and JSQ's 0.79 to 0.92. Paired by seed with MCT, both win 10
+of 10 episodes on the bursty and DAG envs and lose 10 of 10 on the fog network, always within 1 % of MCT's
+mean response. 300 000 decisions move no score by more than 0.001 (seeds 100-104).
 """
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from agents.base import EnvSpaces
+from agents.base import AgentManifest, EnvSpaces, write_manifest
 from agents.baselines import TASK_KINDS, Pheromone, Scheduler, completion_s
 from agents.pg import PolicyAgent, load, ppo
+from agents.pg.policy import WEIGHTS, weights_version
 
 ENV_ID = "arena/IoTScheduling-v0"
 IOT_PPO = dict(
@@ -46,6 +61,9 @@ IOT_PPO = dict(
 )
 
 
+TRAIN_NUM_TASKS = 200  # tasks per training episode (the suite's episodes have 1000)
+
+
 def train_scheduler(
     *,
     total_steps: int,
@@ -53,14 +71,161 @@ def train_scheduler(
     env_kwargs: dict | None = None,
     out: str | Path | None = None,
     device: str = "auto",
+    progress: bool = False,
+    console=None,
     **overrides,
 ) -> PolicyAgent:
-    """Masked PPO on ``arena/IoTScheduling-v0`` (200-task episodes unless ``env_kwargs`` says otherwise)."""
+    """Masked PPO on ``arena/IoTScheduling-v0`` for ``total_steps`` decisions (200-task episodes unless
+    ``env_kwargs`` says otherwise); ``overrides`` change fields of :data:`IOT_PPO` / ``ppo.PPOConfig``."""
     config = ppo.PPOConfig(**{**IOT_PPO, **overrides})
-    kwargs = {"num_tasks": 200, **(env_kwargs or {})}
+    kwargs = {"num_tasks": TRAIN_NUM_TASKS, **(env_kwargs or {})}
     return ppo.learn(
-        ENV_ID, total_steps=total_steps, seed=seed, config=config, out=out, env_kwargs=kwargs, device=device
+        ENV_ID,
+        total_steps=total_steps,
+        seed=seed,
+        config=config,
+        out=out,
+        env_kwargs=kwargs,
+        device=device,
+        progress=progress,
+        console=console,
     )
+
+
+def train_ppo_package(
+    env_id: str,
+    env_kwargs: dict,
+    *,
+    out: Path,
+    steps: int,
+    seed: int,
+    device: str,
+    progress: bool = True,
+    console=None,
+    deterministic: bool = True,
+    **options,
+) -> Path:
+    """The ``ppo_iot`` learner: :func:`train_scheduler` for ``steps`` decisions, saved as a package of
+    ``agents.pg.policy:load`` that plays the policy's mode (or samples it, with ``deterministic=False``);
+    see :func:`_train_package`."""
+    return _train_package(
+        "ppo_iot",
+        "agents.pg.policy:load",
+        {"deterministic": bool(deterministic)},
+        env_id,
+        env_kwargs,
+        out=out,
+        steps=steps,
+        seed=seed,
+        device=device,
+        progress=progress,
+        console=console,
+        **options,
+    )
+
+
+def train_pg_aco_package(
+    env_id: str,
+    env_kwargs: dict,
+    *,
+    out: Path,
+    steps: int,
+    seed: int,
+    device: str,
+    progress: bool = True,
+    console=None,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    **options,
+) -> Path:
+    """The ``pg_aco`` learner: the same PPO training as ``ppo_iot`` (the same seed gives the same weights),
+    saved as a package whose factory is :func:`pg_aco` with pheromone weight ``alpha`` and heuristic weight
+    ``beta`` in its ``[kwargs]``; see :func:`_train_package`."""
+    if not (alpha >= 0 and beta >= 0):
+        raise ValueError(f"need alpha >= 0 (got {alpha}) and beta >= 0 (got {beta})")
+    return _train_package(
+        "pg_aco",
+        "agents.iot.pg_aco:pg_aco",
+        {"alpha": float(alpha), "beta": float(beta)},
+        env_id,
+        env_kwargs,
+        out=out,
+        steps=steps,
+        seed=seed,
+        device=device,
+        progress=progress,
+        console=console,
+        **options,
+    )
+
+
+def _train_package(
+    learner: str,
+    entry_point: str,
+    factory_kwargs: dict,
+    env_id: str,
+    env_kwargs: dict,
+    *,
+    out: Path,
+    steps: int,
+    seed: int,
+    device: str,
+    progress: bool,
+    console,
+    train_num_tasks: int = TRAIN_NUM_TASKS,
+    **overrides,
+) -> Path:
+    """Train :func:`train_scheduler` for the env configuration ``env_kwargs``; write its package to ``out``.
+
+    Training episodes hold ``min(train_num_tasks, env_kwargs' num_tasks)`` tasks (short episodes keep early,
+    unstable policies from building huge queues); everything else is ``env_kwargs``. ``overrides`` change
+    PPO's settings (fields of ``ppo.PPOConfig``); ``factory_kwargs`` are the trainer's own options (its
+    package's ``[kwargs]``). The package holds ``policy.pt``, ``progress.csv`` (one row per PPO update),
+    ``agent.toml`` (``entry_point`` with ``factory_kwargs``) and ``training.json``, whose ``env_kwargs``
+    are those given and whose ``config`` records the training episodes' size."""
+    if env_id != ENV_ID:
+        raise ValueError(f"env_id={env_id!r}: the {learner} learner trains {ENV_ID} only")
+    allowed = sorted({f.name for f in fields(ppo.PPOConfig)} | {"train_num_tasks", *factory_kwargs})
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        raise ValueError(f"option {unknown[0]!r} is not known to {learner} (allowed: {', '.join(allowed)})")
+    if not (isinstance(train_num_tasks, int) and train_num_tasks >= 1):
+        raise ValueError(f"train_num_tasks must be an integer >= 1, got {train_num_tasks!r}")
+    out = Path(out)
+    num_tasks = min(train_num_tasks, env_kwargs.get("num_tasks", train_num_tasks))
+    start = time.perf_counter()
+    agent = train_scheduler(
+        total_steps=steps,
+        seed=seed,
+        env_kwargs={**env_kwargs, "num_tasks": num_tasks},
+        out=out,
+        device=device,
+        progress=progress,
+        console=console,
+        **overrides,
+    )
+    wall_time_s = time.perf_counter() - start
+    manifest = AgentManifest(
+        name=f"{learner}-seed{seed}",
+        version=weights_version(agent.policy.state_dict()),
+        entry_point=entry_point,
+        envs=[env_id],
+        weights=WEIGHTS,
+        kwargs=factory_kwargs,
+    )
+    write_manifest(out, manifest)
+    record = json.loads((out / "training.json").read_text())  # what ppo.learn saved: config, total_steps
+    record.update(
+        algo=learner,
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        seed=seed,
+        steps=steps,
+        config={**record["config"], "train_num_tasks": num_tasks, **factory_kwargs},
+        wall_time_s=wall_time_s,
+    )
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    return out
 
 
 class PGACOScheduler(Scheduler):

@@ -8,6 +8,13 @@ takes ``epochs`` clipped policy-gradient steps on the whole batch (PPO's ratio c
     loss = aggregate_t( -min(rho_t A, clip(rho_t, 1 - eps, 1 + eps) A) ) - c_ent * H,
     rho_t = pi(a_t | s_t) / pi_old(a_t | s_t).
 
+With ``curriculum`` (the default) the questions of an update are drawn from every hop count up to the largest
+the policy is for, not only from that one. Trained on 4-hop questions alone, a fresh policy answers none of
+the 5,120 episodes of 40 updates right (seed 0), so every group's advantages are 0 and it never learns;
+trained on 1-4 hops it answers the held-out 4-hop questions with EM 0.98-1.00 (greedy play) after 40 to 90
+updates (GRPO seeds 0-2, SAN seeds 1-2, corpus seed 0): the slot features are relative to the current hop,
+so what one hop teaches carries to the next.
+
 The estimators (from :mod:`agents.pg.estimators`, plus :mod:`agents.search.empg`):
 
 * ``grpo`` (Shao et al., 2024): ``A_i = (r_i - mean_G r) / (std_G r + eps)``, loss averaged per episode.
@@ -22,8 +29,9 @@ The estimators (from :mod:`agents.pg.estimators`, plus :mod:`agents.search.empg`
 * ``empg`` (Wang et al., 2025): GRPO's advantages re-scaled per step by the step's entropy plus a
   future-clarity bonus (see :func:`agents.search.empg.empg_advantages`).
 
-Logged per update (names as in the papers' code): ``charts/em``, ``charts/num_searches``,
-``losses/policy_loss``, ``losses/entropy``, ``losses/approx_kl``, ``losses/clipfrac``.
+Logged per update (names as in the papers' code): ``charts/episodic_return``, ``charts/em`` (the same with
+the default costs of 0), ``charts/num_searches``, ``losses/policy_loss``, ``losses/entropy``,
+``losses/approx_kl``, ``losses/clipfrac``.
 
 Measured (``arena bench search --seeds 10-19 --updates 60`` on one core of an Intel Xeon; defaults: 60 updates
 x 16 questions x 8 answers = 7,680 episodes, 9-18 CPU seconds per run): held-out 1-2 hop EM (sampled play)
@@ -40,7 +48,9 @@ held-out 2-hop questions (EMPG up to 3.18). They differ in speed. Paired by seed
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +72,8 @@ from agents.search.policy import SearchPolicyAgent, SlotPolicy, as_tensors, make
 from envs.search import SearchQAVectorEnv
 
 ESTIMATORS = ("grpo", "dr_grpo", "rloo", "san", "spo", "empg")
+ENV_FIELDS = ("hops", "corpus_seed", "max_turns", "top_k")  # the config's fields that configure the env
+STRUCTURED_ENV, TEXT_ENV = "arena/SearchQA-v0", "arena/SearchQAText-v0"
 
 
 @dataclass
@@ -69,7 +81,8 @@ class SearchGRPOConfig:
     """Hyperparameters; the defaults train on 1-2 hop questions in 10-20 seconds of one CPU core."""
 
     estimator: str = "grpo"
-    hops: tuple[int, ...] = (1, 2)
+    hops: tuple[int, ...] = (1, 2)  # the hop counts the policy is for (and evaluated on)
+    curriculum: bool = True  # train on every hop count up to the largest of hops, not only on hops
     corpus_seed: int = 0
     max_turns: int = 6
     top_k: int = 3
@@ -86,7 +99,7 @@ class SearchGRPOConfig:
     empg_k: float = 1.0
     empg_k_future: float = 1.0
     empg_zeta: float = 0.05
-    env_kwargs: dict = field(default_factory=dict)
+    env_kwargs: dict = field(default_factory=dict)  # the env's other keywords (num_slots, search_cost, ...)
     num_threads: int = 1  # torch threads while training: one is fastest for these small batches
 
     def __post_init__(self) -> None:
@@ -101,6 +114,16 @@ class SearchGRPOConfig:
             raise ValueError(
                 f"need 0 < clip_coef < 1 and learning_rate > 0, got {self.clip_coef}, {self.learning_rate}"
             )
+        fixed = sorted(set(self.env_kwargs) & {*ENV_FIELDS, "split", "interface"})
+        if fixed:
+            raise ValueError(
+                f"env_kwargs: {', '.join(fixed)} cannot be set there (the config's own fields set hops, "
+                "corpus_seed, max_turns and top_k; training plays the structured train split)"
+            )
+
+    def training_hops(self) -> tuple[int, ...]:
+        """The hop counts training draws questions of: 1 to the largest of ``hops`` with the curriculum."""
+        return tuple(range(1, max(self.hops) + 1)) if self.curriculum else tuple(self.hops)
 
     def env(self, num_envs: int, split: str, hops: tuple[int, ...] | None = None) -> SearchQAVectorEnv:
         return SearchQAVectorEnv(
@@ -125,7 +148,8 @@ class Episodes:
     log_probs: torch.Tensor  # [T, N] under the policy that acted
     entropies: torch.Tensor  # [T, N]
     valid: torch.Tensor  # [T, N] the step belongs to the episode (before or at its end)
-    rewards: torch.Tensor  # [N] episode return
+    rewards: torch.Tensor  # [N] episode return (the exact match less any search costs and penalties)
+    em: torch.Tensor  # [N] exact match of the answer (0 or 1; 0 without one)
     searches: torch.Tensor  # [N] searches made
 
 
@@ -137,7 +161,7 @@ def collect(
     obs, info = venv.reset(options={"question": list(questions)})
     n = venv.num_envs
     alive = np.ones(n, dtype=bool)
-    rewards, searches = np.zeros(n), np.zeros(n)
+    rewards, em, searches = np.zeros(n), np.zeros(n), np.zeros(n)
     steps = {"obs": [], "masks": [], "actions": [], "log_probs": [], "entropies": [], "valid": []}
     while alive.any():
         batch, mask = as_tensors(obs), torch.as_tensor(info["action_mask"], dtype=torch.bool)
@@ -151,12 +175,14 @@ def collect(
         ended = (terminated | truncated) & alive
         if ended.any():
             searches[ended] = info["final_info"]["num_searches"][ended]
+            em[ended] = info["final_info"]["em"][ended]
         alive &= ~ended
     stacked = {k: torch.stack(v) for k, v in steps.items() if k != "obs"}
     return Episodes(
         obs=steps["obs"],
         **stacked,
         rewards=torch.as_tensor(rewards, dtype=torch.float32),
+        em=torch.as_tensor(em, dtype=torch.float32),
         searches=torch.as_tensor(searches),
     )
 
@@ -171,7 +197,7 @@ def evaluate(policy: SlotPolicy, config: SearchGRPOConfig, *, split: str = "test
         for mode in ("sampled", "greedy"):
             generator = torch.Generator().manual_seed(seed)
             episodes = collect(policy, venv, questions, generator, greedy=mode == "greedy")
-            out[f"{mode}/em_{hops}hop"] = float(episodes.rewards.mean())
+            out[f"{mode}/em_{hops}hop"] = float(episodes.em.mean())
             out[f"{mode}/searches_{hops}hop"] = float(episodes.searches.float().mean())
     for mode in ("sampled", "greedy"):
         out[f"{mode}/em"] = float(np.mean([out[f"{mode}/em_{h}hop"] for h in config.hops]))
@@ -250,6 +276,7 @@ def learn(
     seed: int = 0,
     out: str | Path | None = None,
     progress: bool = False,
+    console=None,
     evaluate_at: tuple[int, ...] = (),
 ) -> SearchPolicyAgent:
     """Train a fresh policy on the train split; the agent's ``history`` has the initial and final held-out
@@ -257,7 +284,8 @@ def learn(
     of ``evaluate_at``. Nothing in training depends on ``config.updates``, so the checkpoint after k updates
     is the final eval of the same run with ``updates=k``.
 
-    With ``out`` the agent package (``policy.pt``, ``agent.toml``) and ``progress.csv`` are written there.
+    With ``out`` the agent package (``policy.pt``, ``agent.toml`` named ``search-<estimator>``) and
+    ``progress.csv`` are written there; ``progress`` shows a bar (on ``console``).
     """
     config = config or SearchGRPOConfig()
     if any(not 1 <= k <= config.updates for k in evaluate_at):
@@ -265,19 +293,19 @@ def learn(
     threads = torch.get_num_threads()
     torch.set_num_threads(config.num_threads)
     try:
-        return _learn(config, seed, out, progress, set(evaluate_at))
+        return _learn(config, seed, out, progress, console, set(evaluate_at))
     finally:
         torch.set_num_threads(threads)
 
 
 def _learn(
-    config: SearchGRPOConfig, seed: int, out, progress: bool, evaluate_at: set[int]
+    config: SearchGRPOConfig, seed: int, out, progress: bool, console, evaluate_at: set[int]
 ) -> SearchPolicyAgent:
     torch_generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     single = config.estimator == "spo"
     episodes_per_update = config.prompts * config.group_size
-    venv = config.env(episodes_per_update, "train")
+    venv = config.env(episodes_per_update, "train", config.training_hops())
     policy = make_policy(
         EnvSpaces(venv.single_observation_space, venv.single_action_space), config.hidden, seed=seed
     )
@@ -286,7 +314,14 @@ def _learn(
     state = {"tracker": BetaValueTracker(), "last_kl": {}, "total_kl": 0.0}
     history = {"config": asdict(config), "seed": seed, "initial": evaluate(policy, config, seed=seed)}
     history["checkpoints"] = {}  # held-out evals after the update counts of evaluate_at
-    logger = TrainingLogger(out, config.updates, progress=progress, description=f"search {config.estimator}")
+    logger = TrainingLogger(
+        out,
+        config.updates,
+        progress=progress,
+        description=f"search {config.estimator}",
+        headline=("charts/em", "EM"),
+        console=console,
+    )
     env_steps = 0
     for k in range(config.updates):
         if single:
@@ -299,7 +334,8 @@ def _learn(
         logs = update(policy, optimizer, episodes, advantages(episodes, config, state), config)
         state["total_kl"] += max(logs["losses/approx_kl"], 0.0)
         logs |= {
-            "charts/em": float(episodes.rewards.mean()),
+            "charts/episodic_return": float(episodes.rewards.mean()),
+            "charts/em": float(episodes.em.mean()),
             "charts/num_searches": float(episodes.searches.mean()),
         }
         logger.log(k + 1, logs | {"charts/env_steps": env_steps})
@@ -310,5 +346,98 @@ def _learn(
     agent = SearchPolicyAgent(policy)
     agent.history = history
     if out is not None:
-        agent.save(out)
+        agent.save(out, name=f"search-{config.estimator}")
     return agent
+
+
+# What train_package's options may set: the hyperparameters (``steps`` sets the updates, the env's kwargs the
+# env fields).
+_SET_ELSEWHERE = (*ENV_FIELDS, "estimator", "updates", "env_kwargs")
+OPTIONS = tuple(f.name for f in fields(SearchGRPOConfig) if f.name not in _SET_ELSEWHERE)
+IGNORED_ENV_KWARGS = ("split", "max_episode_steps", "render_mode")  # none changes the task trained for
+
+
+def train_package(
+    env_id: str,
+    env_kwargs: dict,
+    *,
+    out: str | Path,
+    steps: int,
+    seed: int,
+    device: str,
+    progress: bool = True,
+    console=None,
+    estimator: str = "grpo",
+    **options,
+) -> Path:
+    """Train the search policy with ``estimator`` for ``steps`` updates on the structured env ``env_id``
+    made with ``env_kwargs``, and write its agent package to ``out``; returns ``out``.
+
+    Training plays only the *train* split's questions whatever ``env_kwargs["split"]`` says (the suites
+    play ``"test"``); the hop counts and the other keywords (``max_turns``, ``top_k``, ``corpus_seed``,
+    ``num_slots``, ...) come from ``env_kwargs``, else the env's defaults. ``max_episode_steps`` and
+    ``render_mode`` are ignored: the env's ``max_turns`` ends an episode. ``options`` override the
+    hyperparameters of :class:`SearchGRPOConfig` (:data:`OPTIONS`). Everything runs on the CPU whatever
+    ``device`` says: the env steps in Python and the policy is a 64-unit MLP. The same seed writes the same
+    weights.
+
+    ``out`` receives ``agent.toml`` (factory :func:`agents.search.policy.load`, version a hash of the
+    weights), ``policy.pt``, ``progress.csv`` (one row per update) and ``training.json`` (learner, env,
+    kwargs, seed, steps, every hyperparameter, wall time, and the held-out exact match before and after
+    training, measured on the test split and used for nothing else).
+    """
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {', '.join(unknown)}; the search learners take estimator (one of "
+            f"{', '.join(ESTIMATORS)}) and {', '.join(OPTIONS)}"
+        )
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator={estimator!r} must be one of {', '.join(ESTIMATORS)}")
+    kwargs = _structured_env_kwargs(env_id, env_kwargs)
+    env = SearchQAVectorEnv(1, interface="structured", split="train", **kwargs).envs[0]  # checks the kwargs
+    config = SearchGRPOConfig(
+        estimator=estimator,
+        updates=steps,
+        hops=env.hops,
+        corpus_seed=env.corpus.seed,
+        max_turns=env.max_turns,
+        top_k=env.top_k,
+        env_kwargs={k: v for k, v in kwargs.items() if k not in ENV_FIELDS},
+        **options,
+    )
+    start = time.perf_counter()
+    agent = learn(config, seed=seed, out=out, progress=progress, console=console)
+    history = agent.history
+    training = {
+        "algo": estimator,
+        "env_id": env_id,
+        "env_kwargs": env_kwargs,
+        "training_split": "train",
+        "seed": seed,
+        "steps": steps,
+        "budget": "updates",
+        "device": "cpu",
+        "config": asdict(config),
+        "wall_time_s": time.perf_counter() - start,
+        "env_steps": history["env_steps"],
+        "held_out": {"split": "test", "initial": history["initial"], "final": history["final"]},
+    }
+    (Path(out) / "training.json").write_text(json.dumps(training, indent=2) + "\n")
+    return Path(out)
+
+
+def _structured_env_kwargs(env_id: str, env_kwargs: dict) -> dict:
+    """``env_kwargs`` less :data:`IGNORED_ENV_KWARGS` and ``interface``, once ``env_id`` and they name the
+    structured interface, the only one the policy plays."""
+    if env_id == TEXT_ENV:
+        raise ValueError(
+            f"env_id={TEXT_ENV!r} is the text interface (a transcript in, a tool call as text out), and the "
+            f"search policy points at the item slots of {STRUCTURED_ENV}'s Dict observation, which the text "
+            f"env does not show; train on {STRUCTURED_ENV} with the same kwargs, or a language model"
+        )
+    if env_id != STRUCTURED_ENV:
+        raise ValueError(f"env_id={env_id!r}: the search learners train only on {STRUCTURED_ENV}")
+    if env_kwargs.get("interface", "structured") != "structured":
+        raise ValueError(f"env_kwargs: interface={env_kwargs['interface']!r}; the policy plays 'structured'")
+    return {k: v for k, v in env_kwargs.items() if k not in (*IGNORED_ENV_KWARGS, "interface")}

@@ -9,13 +9,12 @@ encodings do; plus the episode's searches so far (0-4+) and the hops left (hops 
 features come from the observation alone (never from ``info``). With absolute hop positions instead, the
 1-hop skill (answer the fact of the first relation) blocked the 2-hop one (search it) in our runs.
 
-A checkpoint directory holds ``policy.pt`` and an ``agent.toml`` with entry point :func:`load`, so
-``agents.load_agent(directory)`` plays it.
+An agent package (:meth:`SearchPolicyAgent.save`) holds ``policy.pt`` and an ``agent.toml`` with entry point
+:func:`load`, so ``agents.load_agent(directory)`` plays it.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import gymnasium as gym
@@ -23,9 +22,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from agents.base import EnvSpaces
+from agents.base import AgentManifest, EnvSpaces, write_manifest
 from agents.nets import mlp
 from agents.pg import Categorical
+from agents.pg.policy import weights_version
 
 WEIGHTS = "policy.pt"
 TOOLS = 3  # search, open, answer
@@ -137,25 +137,37 @@ class SearchPolicyAgent:
         action = dist.mode() if self.deterministic else dist.sample(self._generator)
         return int(action[0])
 
-    def save(self, directory: str | Path, envs: tuple[str, ...] = ("arena/SearchQA-v0",)) -> Path:
-        """Write ``policy.pt`` and ``agent.toml`` to ``directory``; returns it."""
+    def save(
+        self,
+        directory: str | Path,
+        *,
+        name: str = "search-policy",
+        envs: tuple[str, ...] = ("arena/SearchQA-v0",),
+    ) -> Path:
+        """Write the agent package (``policy.pt`` and ``agent.toml``, its version a hash of the weights, its
+        factory :func:`load`) to ``directory``; returns it."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        torch.save({"arch": self.policy.arch(), "state": self.policy.state_dict()}, directory / WEIGHTS)
-        (directory / "agent.toml").write_text(
-            f'name = "search-policy"\nversion = "1"\nentry_point = "agents.search.policy:load"\n'
-            f"envs = {json.dumps(list(envs))}\nweights = {json.dumps(WEIGHTS)}\n"
-            f"[kwargs]\ndirectory = {json.dumps(str(directory.resolve()))}\n"
+        state = {k: v.detach().cpu() for k, v in self.policy.state_dict().items()}
+        torch.save({"arch": self.policy.arch(), "state": state}, directory / WEIGHTS)
+        manifest = AgentManifest(
+            name=name,
+            version=weights_version(state),
+            entry_point="agents.search.policy:load",
+            envs=list(envs),
+            weights=WEIGHTS,
         )
+        write_manifest(directory, manifest)
         return directory
 
 
-def load(spaces: EnvSpaces, directory: str, deterministic: bool = True) -> SearchPolicyAgent:
-    """The agent of a checkpoint directory written by :meth:`SearchPolicyAgent.save`."""
-    saved = torch.load(Path(directory) / WEIGHTS, weights_only=True)
+def load(spaces: EnvSpaces, *, agent_dir: str, deterministic: bool = True) -> SearchPolicyAgent:
+    """Agent-package factory: the policy saved in ``agent_dir`` by :meth:`SearchPolicyAgent.save`, for a
+    structured search env with ``spaces`` (greedy play unless ``deterministic=False``)."""
+    saved = torch.load(Path(agent_dir) / WEIGHTS, weights_only=True)
     policy = SlotPolicy(**saved["arch"])
     policy.load_state_dict(saved["state"])
     expected = make_policy(spaces).arch()
     if (expected["num_slots"], expected["num_ranks"]) != (policy.num_slots, policy.num_ranks):
-        raise ValueError(f"directory: the policy was trained for {policy.arch()}, the env has {expected}")
+        raise ValueError(f"agent_dir: the policy was trained for {policy.arch()}, the env has {expected}")
     return SearchPolicyAgent(policy, deterministic)

@@ -29,8 +29,13 @@ INDEX = "training.json"
 IGNORED_KWARGS = ("max_episode_steps", "render_mode")
 SHIPPED_DIR = Path(__file__).resolve().parent
 
-# name -> (package folder in SHIPPED_DIR, domain, summary)
-SHIPPED: dict[str, tuple[str, str, str]] = {}
+# name -> (package folder in SHIPPED_DIR, domain, summary); each plays the envs of its suite only
+SHIPPED: dict[str, tuple[str, str, str]] = {
+    "iot/ppo": ("iot-ppo", "iot", "Masked PPO trained on each env of the iot suite; plays its mode."),
+    "iot/ppo+aco": ("iot-pg_aco", "iot", "The iot suite's PPO schedulers refined by ant-colony pheromone."),
+    "search/grpo": ("search-grpo", "search", "The slot policy trained by GRPO on each search suite entry."),
+    "search/san": ("search-san", "search", "The slot policy trained by Stratified GRPO on the search suite."),
+}
 
 
 def task_key(env_id: str, env_kwargs: dict) -> str:

@@ -10,9 +10,10 @@ import agents
 import envs  # noqa: F401  (registers the ids)
 from agents.baselines.iot import HEFT, MaxMin, MinMin, Pheromone
 from agents.registry import list_agents
+from agents.trained import SHIPPED
 
 ENV = "arena/IoTScheduling-v0"
-NAMES = [r.name for r in list_agents("iot") if r.name != "iot/pg_aco"]
+NAMES = [r.name for r in list_agents("iot") if r.name != "iot/pg_aco" and r.name not in SHIPPED]
 
 
 def play(env, agent, seed=0):
