@@ -65,4 +65,4 @@ __all__ = [
     "unregister",
 ]
 
-from envs import inventory, iot, motor, qd, search, textarena, werewolf  # noqa: F401  (each family registers its ids)
+from envs import classic, inventory, iot, motor, qd, search, textarena, werewolf  # noqa: F401  (each family registers its ids)

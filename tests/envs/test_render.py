@@ -26,6 +26,9 @@ SINGLE = [r.id for r in envs.list_envs(kind="single")]
 DECLARED = {i: load_env_creator(gym.spec(i).entry_point).metadata["render_modes"] for i in SINGLE}
 MODES = [(env_id, mode) for env_id, modes in DECLARED.items() for mode in modes if mode != "human"]
 MUJOCO = {r.id for r in envs.list_envs(domain="qd")} - {"arena/QDPointMaze-v0"}
+# Ids whose single env is our class; the classic-control ids play Gymnasium's own, which only warns about an
+# unknown render mode.
+OURS = [i for i in SINGLE if str(gym.spec(i).entry_point).startswith("envs.")]
 STEPS = 5
 
 
@@ -110,7 +113,7 @@ def test_same_seed_and_actions_give_the_same_frame(env_id, mode):
     assert _same(frames[0][0], frames[1][0]) and _same(frames[0][1], frames[1][1])
 
 
-@pytest.mark.parametrize("env_id", SINGLE)
+@pytest.mark.parametrize("env_id", OURS)
 def test_unknown_render_mode_is_refused_naming_the_allowed_ones(env_id):
     allowed = DECLARED[env_id]
     with warnings.catch_warnings():
