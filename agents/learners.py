@@ -128,3 +128,27 @@ register_learner(
     default_steps=100_000,
     summary="The ppo_iot policy refined by ant-colony pheromone and the completion-time heuristic.",
 )
+register_learner(
+    "hdpo",
+    "agents.inventory.hdpo:train_package",
+    domain="inventory",
+    budget="gradient steps",
+    default_steps=600,
+    summary="HDPO: backpropagation through the inventory simulator; --option policy=mlp (default) or gnn.",
+)
+register_learner(
+    "dcg_me",
+    "agents.qd.distilled:train_package",
+    domain="qd",
+    budget="evaluations",
+    default_steps=8000,
+    summary="DCG-ME on a QD task; the package plays its descriptor-conditioned actor at a target.",
+)
+register_learner(
+    "lspo",
+    "agents.werewolf.training:train_package",
+    domain="werewolf",
+    budget="env steps",
+    default_steps=800_000,
+    summary="LSPO: PPO per side over latent speech strategies against the scripted pool.",
+)

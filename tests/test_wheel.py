@@ -16,16 +16,17 @@ DATA_FOLDERS = (
     "arena/scenarios/",
     "arena/templates/",
     "agents/qd/data/",
-    "agents/werewolf/data/",
     "agents/trained/",  # one folder per shipped learned agent (agent.toml, weights, training.json, ...)
 )
 
 
 def ignored_names() -> list[str]:
-    """.gitignore's patterns as names to skip at any depth (``leaderboards/*`` skips ``leaderboards``), but
-    ``__pycache__``: the byte code a used tree holds must stay out of the wheel all the same."""
+    """.gitignore's patterns as names to skip at any depth (``leaderboards/*`` skips ``leaderboards``,
+    ``agents/trained/**/tb/`` skips ``tb``), but ``__pycache__``: the byte code a used tree holds must stay
+    out of the wheel all the same."""
     lines = [line.strip() for line in (ROOT / ".gitignore").read_text().splitlines()]
-    names = [line.rstrip("/").split("/")[0] for line in lines if line and line[0] not in "#!"]
+    parts = [line.rstrip("/").split("/") for line in lines if line and line[0] not in "#!"]
+    names = [part[-1] if "**" in part else part[0] for part in parts]
     return [".git"] + [name for name in names if name != "__pycache__"]
 
 

@@ -114,20 +114,6 @@ register_agent(
 )
 
 register_agent(
-    "werewolf/lspo",
-    "agents.werewolf.policy:lspo",
-    domain="werewolf",
-    summary="Latent-strategy player: k-means speech strategies, a PPO policy over them and votes (LSPO).",
-)
-
-register_agent(
-    "qd/distilled",
-    "agents.qd.distilled:distilled",
-    domain="qd",
-    summary="DCG-ME's descriptor-conditioned actor: one policy for the whole archive, aimed at target=[...].",
-)
-
-register_agent(
     "qd/elite",
     "agents.qd.elite:elite",
     domain="qd",

@@ -14,13 +14,22 @@ its stock, differentiably (see :mod:`envs.inventory.simulator`).
   same parameters for 3 stores or 20, which is what makes it data-efficient. Its readout starts at one
   period's demand on every edge. With sums instead of means, stock features in units of the mean store
   demand and a unit-gain readout, a warehouse of 10 stores started by ordering 11 periods of demand, hit
-  the order cap (zero gradient) and HDPO stalled at three times the MLP's cost.
+  the order cap (zero gradient) and HDPO stalled at three times the MLP's cost. Information moves one node
+  per round, so the order on an edge sees the stock of nodes at most ``rounds`` - 1 edges below its target:
+  by default it has as many rounds as the network is deep (:func:`depth`, at least 2), so that the order
+  into the top of a serial chain sees the store. With 2 rounds on the 3-echelon chain it could not, and
+  HDPO (400 steps of 256 scenarios, learning rate 3e-4, seed 0) plateaued at a dev cost of 10.2 per period
+  against 9.1 with 3 rounds.
+
+Everything a policy reads of its network (demand scales, the graph's structure and features) is a buffer, so
+its ``state_dict`` rebuilds it exactly on any simulator of the same shape.
 """
 
 from __future__ import annotations
 
 import math
 
+import networkx as nx
 import torch
 from torch import nn
 from torch.nn import functional
@@ -38,6 +47,12 @@ def _scale(simulator: InventorySimulator) -> float:
     return max(sum(means) / len(means), 1e-6)
 
 
+def depth(simulator: InventorySimulator) -> int:
+    """The edges on the longest path from the outside supplier to a node: 1 for a single store, 2 for
+    warehouses and stores, the number of stock points for a serial chain."""
+    return nx.dag_longest_path_length(nx.DiGraph(simulator.network.edges))  # the supplier is node -1
+
+
 def _edge_scale(simulator: InventorySimulator) -> torch.Tensor:
     """(edges,) the mean demand per period served by each edge's target node."""
     targets = torch.tensor([d for _, d in simulator.network.edges])
@@ -51,7 +66,7 @@ class MLPPolicy(nn.Module):
         self, simulator: InventorySimulator, hidden=(64, 64), generator: torch.Generator | None = None
     ):
         super().__init__()
-        self.scale = _scale(simulator)
+        self.register_buffer("scale", torch.tensor(_scale(simulator)))  # buffers: saved with the weights
         self.register_buffer("edge_scale", _edge_scale(simulator))
         self.net = mlp(
             simulator.observation_size, simulator.num_edges, hidden, activation="elu", generator=generator
@@ -91,10 +106,11 @@ class GNNPolicy(nn.Module):
         self,
         simulator: InventorySimulator,
         width: int = 32,
-        rounds: int = 2,
+        rounds: int | None = None,
         generator: torch.Generator | None = None,
     ):
         super().__init__()
+        self.rounds = max(2, depth(simulator)) if rounds is None else rounds
         self.register_buffer("edge_scale", _edge_scale(simulator))
         structure = graph_structure(simulator)
         for name, value in structure._asdict().items():  # buffers, so they follow the module's device
@@ -104,7 +120,7 @@ class GNNPolicy(nn.Module):
         self.edge_in = mlp(
             structure.edge_attr.shape[1], width, (width,), activation="elu", generator=generator
         )
-        self.layers = nn.ModuleList(_EdgeNodeLayer(width, generator) for _ in range(rounds))
+        self.layers = nn.ModuleList(_EdgeNodeLayer(width, generator) for _ in range(self.rounds))
         self.readout = mlp(width, 1, (width,), activation="elu", out_gain=0.01, generator=generator)
         torch.nn.init.constant_(self.readout[-1].bias, _ONE_PERIOD)
         self._graphs: dict[tuple[int, torch.device], Batch] = {}

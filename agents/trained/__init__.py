@@ -33,7 +33,23 @@ SHIPPED_DIR = Path(__file__).resolve().parent
 SHIPPED: dict[str, tuple[str, str, str]] = {
     "iot/ppo": ("iot-ppo", "iot", "Masked PPO trained on each env of the iot suite; plays its mode."),
     "iot/ppo+aco": ("iot-pg_aco", "iot", "The iot suite's PPO schedulers refined by ant-colony pheromone."),
+    "inventory/hdpo_mlp": (
+        "inventory-hdpo_mlp",
+        "inventory",
+        "An MLP trained by HDPO on each inventory suite env.",
+    ),
+    "inventory/hdpo_gnn": (
+        "inventory-hdpo_gnn",
+        "inventory",
+        "A GNN trained by HDPO on each inventory suite env.",
+    ),
+    "qd/distilled": ("qd-distilled", "qd", "DCG-ME's descriptor-conditioned actor, aimed at target=[...]."),
     "search/grpo": ("search-grpo", "search", "The slot policy trained by GRPO on each search suite entry."),
+    "werewolf/lspo": (
+        "werewolf-lspo",
+        "werewolf",
+        "Latent-strategy player: speech strategies, PPO per side.",
+    ),
     "search/san": ("search-san", "search", "The slot policy trained by Stratified GRPO on the search suite."),
 }
 

@@ -1,8 +1,9 @@
-"""Werewolf agents that learn: the LSPO-style latent-strategy player (``werewolf/lspo``).
+"""Werewolf agents that learn: the LSPO-style latent-strategy player (``werewolf/lspo``, the agent package
+agents/trained/werewolf-lspo; :mod:`agents.werewolf.training` describes the method and its numbers).
 
-The face: ``lspo`` (the factory ``agents.make("werewolf/lspo", spaces)`` calls) and ``LSPOAgent``;
+The face: ``lspo`` (the factory of the packages ``arena train lspo`` writes) and ``LSPOAgent``;
 ``StrategySpace`` (the latent strategies over utterances); ``train`` with its ``LSPOConfig`` (what
-``python -m agents.werewolf.lspo`` runs); ``compare_with_pool`` (paired win rates against the scripted pool).
+``arena train lspo`` runs); ``compare_with_pool`` (paired win rates against the scripted pool).
 """
 
 from agents.werewolf.games import compare_with_pool

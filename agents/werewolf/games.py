@@ -127,11 +127,12 @@ def scripted_pool_wins(
 
 
 def compare_with_pool(
-    side: str, deals: int, *, seed: int, weights: str | Path | None = None, env_kwargs: dict | None = None
+    side: str, deals: int, *, seed: int, weights: str | Path, env_kwargs: dict | None = None
 ) -> dict[str, Any]:
-    """The LSPO player's wins on ``side`` against the scripted pool's in the same seats and deals (paired
-    bootstrap interval of the difference, Wilson interval of the LSPO rate, bootstrap interval over deals of
-    the pool's: its three styles play the same deals, so their games are not independent trials)."""
+    """The wins on ``side`` of the LSPO player in the package ``weights`` (e.g. agents/trained/werewolf-lspo)
+    against the scripted pool's in the same seats and deals (paired bootstrap interval of the difference,
+    Wilson interval of the LSPO rate, bootstrap interval over deals of the pool's: its three styles play the
+    same deals, so their games are not independent trials)."""
     from agents.stats import wilson_interval
 
     wins = side_games(

@@ -1,5 +1,5 @@
 """The trained LSPO player: the per-side actor nets over :class:`~agents.werewolf.features.SeatView`'s
-features, the agent that plays one seat with them, and the ``werewolf/lspo`` factory."""
+features, the agent that plays one seat with them, and the factory of LSPO agent packages."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from agents.nets import mlp
 from agents.werewolf.features import GLOBAL, PER_PLAYER, SIDES, WEREWOLF, view_for
 from agents.werewolf.strategies import StrategySpace
 
-DATA = Path(__file__).parent / "data"
+WEIGHTS = "policy.pt"  # the per-side actor nets, beside the strategy space's space.json
 
 
 class LSPOAgent:
@@ -76,11 +76,18 @@ def lspo(
     weights: str | Path | None = None,
     seed: int | None = None,
     greedy: bool = True,
+    agent_dir: str | Path | None = None,
 ) -> LSPOAgent:
-    """Factory for ``agents.make("werewolf/lspo", spaces)``: the shipped space and weights, or those in the
-    directory ``weights`` (``space.json`` and ``policy.pt``, as ``--out`` writes them)."""
-    directory = Path(weights) if weights is not None else DATA
-    policy_file = directory / "policy.pt"
+    """Factory of the agent packages ``arena train lspo`` writes (``agents.make("werewolf/lspo", spaces)``
+    plays the shipped one, ``agents/trained/werewolf-lspo``): the strategy space and per-side weights
+    (``space.json`` and ``policy.pt``) in the directory ``weights``, else in ``agent_dir``; one of the two is
+    required."""
+    if weights is None and agent_dir is None:
+        raise ValueError(
+            "lspo needs agent_dir= (an agent package) or weights= (a folder with space.json and policy.pt)"
+        )
+    directory = Path(weights if weights is not None else agent_dir)
+    policy_file = directory / WEIGHTS
     stamp = policy_file.stat().st_mtime_ns if policy_file.is_file() else None
     space, actors = _load(str(directory), stamp)
     trained = actors[SIDES[0]][0].in_features
@@ -97,4 +104,4 @@ def lspo(
 def _load(directory: str, stamp: int | None) -> tuple[StrategySpace, dict[str, torch.nn.Module]]:
     """The space and actors saved in ``directory``, read once per version of the weights (``stamp``, the
     file's modification time): every seat's agent shares them read-only."""
-    return StrategySpace.from_json(Path(directory) / "space.json"), load_actors(Path(directory) / "policy.pt")
+    return StrategySpace.from_json(Path(directory) / "space.json"), load_actors(Path(directory) / WEIGHTS)

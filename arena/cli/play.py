@@ -100,6 +100,17 @@ def _make_env(env_id: str, env_kwargs: dict[str, Any]) -> gym.Env:
         fail(f"cannot make {env_id!r}: {error}")
 
 
+def _check_trainable(env_id: str, env_kwargs: dict[str, Any]) -> None:
+    """Exit with one line for an unknown env id or bad kwargs (single-agent ids and multi-agent games)."""
+    if env_id not in {r.id for r in envs.list_envs(kind="multi")}:
+        _make_env(env_id, env_kwargs).close()
+        return
+    try:
+        envs.make_multi(env_id, **env_kwargs).close()
+    except (ValueError, TypeError) as error:
+        fail(f"cannot make {env_id!r}: {error}")
+
+
 def _make_agent(
     name: str, env: gym.Env, kwargs: dict[str, Any] | None = None, *, trust_agents: bool = False
 ) -> agents.Agent:
@@ -170,7 +181,7 @@ def train_command(
             train_suite(learner, suite, **common)
         else:
             env_kwargs = parse_kwargs(env_kwarg or [], "--env-kwarg")
-            _make_env(env_id, env_kwargs).close()  # one-line errors for unknown ids and bad kwargs
+            _check_trainable(env_id, env_kwargs)
             train(learner, env_id, env_kwargs=env_kwargs, **common)
     except ValueError as error:
         fail(str(error))

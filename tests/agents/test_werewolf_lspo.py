@@ -9,17 +9,19 @@ import agents
 import envs
 from agents.base import EnvSpaces
 from agents.baselines.werewolf import ScriptedWerewolfPlayer
+from agents.trained import SHIPPED_DIR
 from agents.werewolf.features import SIDES
 from agents.werewolf.games import compare_with_pool, paired_comparison
-from agents.werewolf.policy import DATA, lspo
+from agents.werewolf.policy import lspo
 from agents.werewolf.strategies import StrategySpace, Utterance, mention, template_of
 from agents.werewolf.training import SideEnv, scripted_corpus
 
 N = 7
-# Deals per side for the acceptance test. Measured over 2,000 deals (lspo.py's docstring) the paired margins
-# are +0.26 (villagers) and +0.37 (werewolves), with a per-deal standard deviation of the difference of about
-# 0.39 and 0.47: these counts give 95 % half-widths near 0.06 and 0.10, so the interval clears 0 even if the
-# true margins were a third of the measured ones.
+PACKAGE = SHIPPED_DIR / "werewolf-lspo"  # the shipped werewolf/lspo
+# Deals per side for the acceptance test. Measured over 2,000 deals (agents.werewolf.training's docstring) the
+# paired margins are +0.228 (villagers) and +0.368 (werewolves), and the widths of their intervals give a
+# per-deal standard deviation of the difference of about 0.38 and 0.48: these counts give 95 % half-widths
+# near 0.06 and 0.105, so the interval clears 0 even if the true margins were a third of the measured ones.
 DEALS = {"villagers": 160, "werewolves": 80}
 
 
@@ -63,7 +65,7 @@ def test_each_cluster_accusation_flag_matches_what_its_speakers_did(corpus):
 
 
 def test_encoding_a_rendered_strategy_gives_the_strategy_back_for_every_target():
-    space = StrategySpace.from_json(DATA / "space.json")
+    space = StrategySpace.from_json(PACKAGE / "space.json")
     for strategy in range(space.k):
         for target in range(N):
             text = space.render(strategy, target)
@@ -108,7 +110,7 @@ def test_side_env_passes_gymnasium_checks_and_rewards_only_the_outcome(side):
     """The single-agent view the PG core trains on is a valid Gymnasium env with its legal moves in
     ``info["action_mask"]`` and ``action_masks()``, and its only reward is the game's outcome for the side (+1
     win, -1 loss, 0 draw) on the last step."""
-    space = StrategySpace.from_json(DATA / "space.json")
+    space = StrategySpace.from_json(PACKAGE / "space.json")
     env = SideEnv(space, side)
     check_env(env, skip_render_check=True)
     _, info = env.reset(seed=0)
@@ -129,7 +131,12 @@ def test_lspo_refuses_a_game_size_its_weights_were_not_trained_for():
     env = envs.make_multi("werewolf", num_players=9)
     nine = EnvSpaces(env.observation_space("player_0"), env.action_space("player_0"), "werewolf", {})
     with pytest.raises(ValueError, match="play 7-player games, not num_players=9"):
-        lspo(nine)
+        lspo(nine, agent_dir=PACKAGE)
+
+
+def test_lspo_needs_a_package_or_weights_folder():
+    with pytest.raises(ValueError, match=r"agent_dir=.*or weights="):
+        lspo(spaces())
 
 
 def test_lspo_moves_are_always_legal_on_both_sides():
@@ -164,7 +171,7 @@ def test_lspo_action_is_a_function_of_its_own_observations_only():
     of the info) can have entered its choices."""
     env = envs.make_multi("werewolf")
     env.reset(seed=3)
-    players = {a: lspo(spaces(), seed=i) for i, a in enumerate(env.possible_agents)}
+    players = {a: lspo(spaces(), seed=i, agent_dir=PACKAGE) for i, a in enumerate(env.possible_agents)}
     seen = {a: [] for a in env.possible_agents}
     for agent in env.agent_iter():
         observation, _, terminated, truncated, info = env.last()
@@ -175,7 +182,7 @@ def test_lspo_action_is_a_function_of_its_own_observations_only():
         seen[agent].append((observation, info, move))
         env.step(move)
     for i, stream in enumerate(seen.values()):
-        fresh = lspo(spaces(), seed=i)
+        fresh = lspo(spaces(), seed=i, agent_dir=PACKAGE)
         replayed = [fresh.act(o, {"action_mask": info["action_mask"]}) for o, info, _ in stream]
         assert replayed == [m for _, _, m in stream]
 
@@ -185,7 +192,7 @@ def test_lspo_beats_the_scripted_pool_on_the_same_deals(side):
     """Acceptance: over the same deals against the same scripted opponents, the LSPO side wins more often
     than the scripted pool in its seats (the mean over its three styles), the 95 % bootstrap interval of the
     paired difference above 0 (see DEALS for the margin and the number of deals)."""
-    result = compare_with_pool(side, DEALS[side], seed=50_000)
+    result = compare_with_pool(side, DEALS[side], seed=50_000, weights=PACKAGE)
     assert result["difference_ci95"][0] > 0, result
 
 
