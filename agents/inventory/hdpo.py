@@ -211,7 +211,9 @@ def evaluate_cost(
 
 class HDPOAgent:
     """Plays a trained policy in an env through the Agent protocol: the observation is read back into the
-    simulator's state (on-hand, then the pipeline), as documented by the env."""
+    simulator's state (on-hand, then the pipeline), as documented by the env, and the orders are cut to
+    ``[0, order_capacity]`` per edge, as the simulator cuts them in training (so they lie in the env's
+    action space)."""
 
     def __init__(self, policy: torch.nn.Module, simulator: InventorySimulator, name: str = "inventory/hdpo"):
         self.policy, self.simulator, self.name = policy.cpu().eval(), simulator, name
@@ -226,7 +228,8 @@ class HDPOAgent:
         obs = torch.as_tensor(np.asarray(observation, dtype=np.float32)).reshape(1, -1).to(sim.dtype)
         n = sim.num_nodes
         state = State(obs[:, :n], obs[:, n:].reshape(1, n, sim.max_lead))
-        return self.policy(sim, state)[0].numpy().astype(np.float32)
+        orders = torch.minimum(self.policy(sim, state)[0].clamp_min(0.0), sim.capacity.to(sim.dtype))
+        return orders.numpy().astype(np.float32)
 
 
 ENV_ONLY_KWARGS = ("max_episode_steps", "reward_scale", "render_mode")  # the env's, not the simulator's

@@ -198,3 +198,29 @@ def test_short_hdpo_mlp_run_is_within_2_5_percent_of_the_base_stock_optimum_and_
     standard_error = np.std(differences, ddof=1) / math.sqrt(len(differences))
     assert np.mean(costs) <= optimum * 1.025
     assert np.mean(differences) >= -3 * standard_error
+
+
+class _Constant(torch.nn.Module):
+    """A policy that orders ``value`` on every edge."""
+
+    def __init__(self, value: float):
+        super().__init__()
+        self.value = value
+
+    def forward(self, simulator, state):
+        return torch.full((state.on_hand.shape[0], simulator.capacity.numel()), self.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1e6, "capacity"), (-5.0, "zero")])
+def test_the_agent_cuts_orders_to_the_capacity_as_the_simulator_does_so_they_lie_in_the_action_space(
+    value, expected
+):
+    """The simulator cuts each order to [0, order_capacity] (envs/inventory/simulator.py); a policy's raw
+    output beyond that would be an invalid action in the env, so the agent hands over the cut orders."""
+    env = gym.make("arena/InventorySerial-v0")
+    simulator = make_simulator(**env.spec.kwargs, dtype=torch.float32)
+    observation, _ = env.reset(seed=0)
+    action = HDPOAgent(_Constant(value), simulator).act(observation, {})
+    cut = simulator.capacity.numpy() if expected == "capacity" else np.zeros(simulator.capacity.numel())
+    np.testing.assert_array_equal(action, cut.astype(np.float32))
+    assert env.action_space.contains(action)
