@@ -37,7 +37,7 @@ def test_readme_main_job_runs_and_prints_the_ranked_table(tmp_path):
     executable = shutil.which(command[0], path=str(Path(sys.executable).parent))
     env = {**os.environ, "PG_ARENA_HOME": str(tmp_path), "COLUMNS": "120"}
     result = subprocess.run(
-        [executable, *command[1:]], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env
+        [executable, *command[1:]], capture_output=True, text=True, timeout=600, cwd=ROOT, env=env
     )
     assert result.returncode == 0, result.stderr
     assert "rating [95% CI]" in result.stdout

@@ -43,6 +43,7 @@ SHIPPED: dict[str, tuple[str, str, str]] = {
         "inventory",
         "A GNN trained by HDPO on each inventory suite env.",
     ),
+    "motor/ppo": ("motor-ppo", "motor", "PPO trained on each env of the motor suite (tuned presets)."),
     "qd/distilled": ("qd-distilled", "qd", "DCG-ME's descriptor-conditioned actor, aimed at target=[...]."),
     "search/grpo": ("search-grpo", "search", "The slot policy trained by GRPO on each search suite entry."),
     "werewolf/lspo": (
