@@ -283,12 +283,23 @@ def _execute(specs: list[MatchSpec], *, workers: int, backend: str) -> Iterable[
     elif workers == 1:
         yield from map(play, specs)
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=_one_torch_thread
+        )
         try:
             for future in as_completed([pool.submit(play, spec) for spec in specs]):
                 yield future.result()
         finally:  # on an error (or an interrupt), drop the queued matches instead of playing them for nothing
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _one_torch_thread() -> None:
+    """Each of several parallel match workers runs torch on one thread: a match's agents act on one
+    observation at a time, and more threads than cores make OpenMP spin (an inventory GNN episode took
+    minutes instead of a fraction of a second with two workers on two cores)."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _execute_on_ray(specs: list[MatchSpec], workers: int) -> Iterable[MatchResult]:
@@ -308,4 +319,5 @@ def _execute_on_ray(specs: list[MatchSpec], workers: int) -> Iterable[MatchResul
 
 
 def _play_all(specs: list[MatchSpec]) -> list[MatchResult]:
+    _one_torch_thread()
     return [play(spec) for spec in specs]
