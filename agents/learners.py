@@ -41,11 +41,8 @@ class LearnerRecord:
         return functools.partial(trainer, **self.options) if self.options else trainer
 
 
-class UnknownLearnerError(KeyError):
+class UnknownLearnerError(ValueError):
     """A learner name that is not registered; the message lists the closest known names."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 _LEARNERS: dict[str, LearnerRecord] = {}

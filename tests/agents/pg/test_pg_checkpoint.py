@@ -118,7 +118,7 @@ def test_train_writes_a_package_that_evaluate_plays_reproducibly(tmp_path):
 
 
 def test_unknown_algorithm_and_hyperparameter_are_rejected_by_name(tmp_path):
-    with pytest.raises(ValueError, match="algo"):
+    with pytest.raises(ValueError, match="unknown learner 'dqn'"):
         train("dqn", "CartPole-v1", steps=100, seed=0, device="cpu", out=tmp_path, env_kwargs={})
     with pytest.raises(ValueError, match="clip_cof"):
         train(
