@@ -281,7 +281,10 @@ def _execute(specs: list[MatchSpec], *, workers: int, backend: str) -> Iterable[
     if backend == "ray":
         yield from _execute_on_ray(specs, workers)
     elif workers == 1:
-        yield from map(play, specs)
+        from agents.pg import torch_threads
+
+        with torch_threads(1):  # as each parallel worker does (_one_torch_thread)
+            yield from map(play, specs)
     else:
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=get_context("spawn"), initializer=_one_torch_thread
@@ -294,9 +297,10 @@ def _execute(specs: list[MatchSpec], *, workers: int, backend: str) -> Iterable[
 
 
 def _one_torch_thread() -> None:
-    """Each of several parallel match workers runs torch on one thread: a match's agents act on one
-    observation at a time, and more threads than cores make OpenMP spin (an inventory GNN episode took
-    minutes instead of a fraction of a second with two workers on two cores)."""
+    """Matches run torch on one thread (in each parallel worker, and in the arena's process when it plays
+    them itself): a match's agents act on one observation at a time, and more threads than free cores make
+    OpenMP spin (an inventory GNN episode took minutes instead of a fraction of a second on a busy machine,
+    and with two workers on two cores)."""
     import torch
 
     torch.set_num_threads(1)
