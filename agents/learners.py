@@ -111,19 +111,21 @@ for _estimator, _summary in (
 
 register_learner(
     "ppo_iot",
-    "agents.iot.pg_aco:train_ppo_package",
+    "agents.iot.pg_aco:train_package",
     domain="iot",
     budget="env steps",
     default_steps=100_000,
     summary="Masked PPO with the IoT scheduler's settings (200-task training episodes); plays its mode.",
+    options={"learner": "ppo_iot"},
 )
 register_learner(
     "pg_aco",
-    "agents.iot.pg_aco:train_pg_aco_package",
+    "agents.iot.pg_aco:train_package",
     domain="iot",
     budget="env steps",
     default_steps=100_000,
     summary="The ppo_iot policy refined by ant-colony pheromone and the completion-time heuristic.",
+    options={"learner": "pg_aco"},
 )
 register_learner(
     "hdpo",

@@ -5,9 +5,9 @@
   value clipping is off; a short credit horizon (gamma 0.9, GAE lambda 0.9) and 10 epochs of 8 minibatches
   learn in a few hundred thousand decisions; 200-task training episodes keep early, unstable policies from
   building huge queues.
-* :func:`train_ppo_package` and :func:`train_pg_aco_package` are the ``arena train`` learners ``ppo_iot``
-  and ``pg_aco``: one training (:func:`train_scheduler`; a seed gives one set of weights) for one env
-  configuration, saved as an agent package that plays the policy's mode or the hybrid below.
+* :func:`train_package` is the ``arena train`` learners ``ppo_iot`` and ``pg_aco``: one training
+  (:func:`train_scheduler`; a seed gives one set of weights) for one env configuration, saved as an agent
+  package that plays the policy's mode or the hybrid below.
 * :class:`PGACOScheduler` is the hybrid: the PG policy proposes a distribution over the legal nodes and the
   colony refines it, choosing the node that maximises ``pi(n | s) tau[k, n]^alpha eta_n^beta``, where
   ``tau`` is the online pheromone of :class:`agents.baselines.iot.Pheromone` on (task kind k x node),
@@ -92,7 +92,14 @@ def train_scheduler(
     )
 
 
-def train_ppo_package(
+# What each learner's package plays: its factory and that factory's options (with their defaults).
+PLAYERS = {
+    "ppo_iot": ("agents.pg.policy:load", {"deterministic": True}),
+    "pg_aco": ("agents.iot.pg_aco:pg_aco", {"alpha": 1.0, "beta": 1.0}),
+}
+
+
+def train_package(
     env_id: str,
     env_kwargs: dict,
     *,
@@ -102,91 +109,32 @@ def train_ppo_package(
     device: str,
     progress: bool = True,
     console=None,
-    deterministic: bool = True,
-    **options,
-) -> Path:
-    """The ``ppo_iot`` learner: :func:`train_scheduler` for ``steps`` decisions, saved as a package of
-    ``agents.pg.policy:load`` that plays the policy's mode (or samples it, with ``deterministic=False``);
-    see :func:`_train_package`."""
-    return _train_package(
-        "ppo_iot",
-        "agents.pg.policy:load",
-        {"deterministic": bool(deterministic)},
-        env_id,
-        env_kwargs,
-        out=out,
-        steps=steps,
-        seed=seed,
-        device=device,
-        progress=progress,
-        console=console,
-        **options,
-    )
-
-
-def train_pg_aco_package(
-    env_id: str,
-    env_kwargs: dict,
-    *,
-    out: Path,
-    steps: int,
-    seed: int,
-    device: str,
-    progress: bool = True,
-    console=None,
-    alpha: float = 1.0,
-    beta: float = 1.0,
-    **options,
-) -> Path:
-    """The ``pg_aco`` learner: the same PPO training as ``ppo_iot`` (the same seed gives the same weights),
-    saved as a package whose factory is :func:`pg_aco` with pheromone weight ``alpha`` and heuristic weight
-    ``beta`` in its ``[kwargs]``; see :func:`_train_package`."""
-    if not (alpha >= 0 and beta >= 0):
-        raise ValueError(f"need alpha >= 0 (got {alpha}) and beta >= 0 (got {beta})")
-    return _train_package(
-        "pg_aco",
-        "agents.iot.pg_aco:pg_aco",
-        {"alpha": float(alpha), "beta": float(beta)},
-        env_id,
-        env_kwargs,
-        out=out,
-        steps=steps,
-        seed=seed,
-        device=device,
-        progress=progress,
-        console=console,
-        **options,
-    )
-
-
-def _train_package(
-    learner: str,
-    entry_point: str,
-    factory_kwargs: dict,
-    env_id: str,
-    env_kwargs: dict,
-    *,
-    out: Path,
-    steps: int,
-    seed: int,
-    device: str,
-    progress: bool,
-    console,
+    learner: str = "ppo_iot",
     train_num_tasks: int = TRAIN_NUM_TASKS,
-    **overrides,
+    **options,
 ) -> Path:
-    """Train :func:`train_scheduler` for the env configuration ``env_kwargs``; write its package to ``out``.
+    """The ``ppo_iot`` and ``pg_aco`` learners: :func:`train_scheduler` for ``steps`` decisions on the env
+    configuration ``env_kwargs``, written to ``out`` as a package of the learner's player (:data:`PLAYERS`):
+    ``ppo_iot`` plays the policy's mode (or samples it, with ``deterministic=False``), ``pg_aco`` refines it
+    with pheromone weight ``alpha`` and heuristic weight ``beta``. Both train the same policy (the same seed
+    gives the same weights).
 
     Training episodes hold ``min(train_num_tasks, env_kwargs' num_tasks)`` tasks (short episodes keep early,
-    unstable policies from building huge queues); everything else is ``env_kwargs``. ``overrides`` change
-    PPO's settings (fields of ``ppo.PPOConfig``); ``factory_kwargs`` are the trainer's own options (its
-    package's ``[kwargs]``). The package holds ``policy.pt``, ``progress.csv`` (one row per PPO update),
-    ``agent.toml`` (``entry_point`` with ``factory_kwargs``) and ``training.json``, whose ``env_kwargs``
-    are those given and whose ``config`` records the training episodes' size."""
+    unstable policies from building huge queues); everything else is ``env_kwargs``. The other ``options``
+    change PPO's settings (fields of ``ppo.PPOConfig``). The package holds ``policy.pt``, ``progress.csv``
+    (one row per PPO update), ``agent.toml`` (the player's factory with its options) and ``training.json``,
+    whose ``env_kwargs`` are those given and whose ``config`` records the training episodes' size."""
+    if learner not in PLAYERS:
+        raise ValueError(f"learner={learner!r} is not one of {', '.join(PLAYERS)}")
     if env_id != ENV_ID:
         raise ValueError(f"env_id={env_id!r}: the {learner} learner trains {ENV_ID} only")
-    allowed = sorted({f.name for f in fields(ppo.PPOConfig)} | {"train_num_tasks", *factory_kwargs})
-    unknown = sorted(set(overrides) - set(allowed))
+    entry_point, defaults = PLAYERS[learner]
+    factory_kwargs = {key: options.pop(key, default) for key, default in defaults.items()}
+    if learner == "pg_aco" and not (factory_kwargs["alpha"] >= 0 and factory_kwargs["beta"] >= 0):
+        alpha, beta = factory_kwargs["alpha"], factory_kwargs["beta"]
+        raise ValueError(f"need alpha >= 0 (got {alpha}) and beta >= 0 (got {beta})")
+    allowed = sorted({f.name for f in fields(ppo.PPOConfig)} | {"train_num_tasks", *defaults})
+    unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValueError(f"option {unknown[0]!r} is not known to {learner} (allowed: {', '.join(allowed)})")
     if not (isinstance(train_num_tasks, int) and train_num_tasks >= 1):
@@ -202,7 +150,7 @@ def _train_package(
         device=device,
         progress=progress,
         console=console,
-        **overrides,
+        **options,
     )
     wall_time_s = time.perf_counter() - start
     manifest = AgentManifest(

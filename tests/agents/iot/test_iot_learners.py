@@ -11,12 +11,14 @@ import torch
 
 import agents
 import envs  # noqa: F401  (registers the ids)
-from agents.iot.pg_aco import PGACOScheduler, train_pg_aco_package, train_ppo_package
+from agents.iot.pg_aco import PGACOScheduler
 from agents.pg.policy import WEIGHTS, weights_version
 
 ENV = "arena/IoTScheduling-v0"
 SMALL = dict(num_tasks=40, node_speeds=[1.0, 3.0], arrival_rate=2.4)  # single-task jobs
 ONE_UPDATE = 1024  # the IoT PPO settings' 8 envs x 128 steps
+train_ppo_package = agents.learner("ppo_iot").load()  # as arena train runs them
+train_pg_aco_package = agents.learner("pg_aco").load()
 
 
 def train(trainer, directory, seed=0, env_kwargs=SMALL, steps=ONE_UPDATE, **options):
