@@ -182,7 +182,7 @@ def _value_text(value: Any) -> str:
 def _learning_curve(out: Path, title: str) -> None:
     """``learning_curve.png`` from ``progress.csv`` when the learner logged episodic returns."""
     progress_csv = out / "progress.csv"
-    if progress_csv.is_file() and "charts/episodic_return" in progress_csv.open().readline():
+    if progress_csv.is_file() and "charts/episodic_return" in progress_csv.read_text().partition("\n")[0]:
         learning_curve_png(progress_csv, out / "learning_curve.png", title)
 
 
