@@ -9,7 +9,8 @@ The face (what other families and the arena build on; the modules below it are p
 - the learners, one module each (its config dataclass, ``update`` and ``learn``): ``a2c``, ``ppo``,
   ``reinforce``; ``config_for`` (an algorithm's defaults with the tuned preset for an env); ``train_ppo``,
   ``train_a2c``, ``train_reinforce`` (an env id to an agent package: the ``arena train`` learners);
-- running a learner: ``Learner``, ``torch_threads`` (a context with a set number of torch threads),
+- running a learner: ``Learner`` (on an env with a batched torch simulator, env, rollout and update stay on
+  the device; docs/policy-gradients.md), ``torch_threads`` (a context with a set number of torch threads),
   ``TrainingLogger`` (CSV, console and TensorBoard logs of the quantities an update returns);
 - policies: ``PolicyAgent`` (a trained actor as an agent), ``load`` (the agent-package factory of a saved
   policy) and ``Categorical`` (the masked categorical distribution);

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from agents.pg.estimators import explained_variance, normalize_advantages
 from agents.pg.rollout import Rollout
-from agents.pg.trainer import Algorithm, Learner, LearnerConfig, check_non_negative, check_unit_interval
+from agents.pg.trainer import (
+    Algorithm,
+    Learner,
+    LearnerConfig,
+    check_non_negative,
+    check_unit_interval,
+    clip_gradients,
+)
 
 
 @dataclass
@@ -48,7 +53,7 @@ def update(learner: Learner, rollout: Rollout) -> dict[str, float]:
     loss = pg_loss - c.ent_coef * entropy_loss + c.vf_coef * v_loss
     learner.optimizer.zero_grad()
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(policy.parameters(), c.max_grad_norm)
+    clip_gradients(policy.parameters(), c.max_grad_norm)
     learner.optimizer.step()
     return {
         "losses/policy_loss": pg_loss.item(),

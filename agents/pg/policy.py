@@ -7,7 +7,9 @@ this module's :func:`load`, so ``agents.load_agent(directory)`` gives back an :c
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,11 @@ import torch
 from torch import Tensor, nn
 
 from agents.base import AgentManifest, EnvSpaces, write_manifest
-from agents.nets import mlp
 from agents.pg.distributions import ActionKind
+from agents.pg.normalization import RunningNorm
 
 WEIGHTS = "policy.pt"
+DEFAULT_NETWORK = "agents.nets:mlp"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class PolicyArch:
     activation: str = "tanh"
     log_std_init: float = 0.0
     normalize_obs: bool = False
+    network: str = DEFAULT_NETWORK  # "module:function" of the actor's and the critic's factory
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "action": self.action.as_dict(), "hidden": list(self.hidden)}
@@ -45,48 +49,54 @@ class PolicyArch:
         )
 
 
-class RunningNorm(nn.Module):
-    """Observation standardisation with running mean and variance (Welford/Chan), saved with the weights."""
+def network_factory(reference: str) -> Callable[..., nn.Module]:
+    """The network factory that ``reference`` (``"module:function"``) names, imported.
 
-    def __init__(self, dim: int, clip: float = 10.0):
-        super().__init__()
-        self.clip = clip
-        self.register_buffer("mean", torch.zeros(dim, dtype=torch.float64))
-        self.register_buffer("var", torch.ones(dim, dtype=torch.float64))
-        self.register_buffer("count", torch.tensor(1e-4, dtype=torch.float64))
+    A factory has the signature of :func:`agents.nets.mlp`, the default: ``factory(in_dim, out_dim, hidden,
+    *, activation, out_gain, generator) -> nn.Module``, the module mapping ``[B, in_dim]`` to ``[B, out_dim]``
+    (float32). ``out_gain`` is 0.01 for the actor's head and 1 for the critic's; ``generator`` seeds the
+    initial weights (use it, never torch's global generator, so that a seed gives the same run).
+    """
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"network={reference!r} must name a factory as 'module:function'")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"network={reference!r} cannot be imported: {error}") from None
+    if not callable(factory):
+        raise ValueError(f"network={reference!r} is not callable")
+    return factory
 
-    @torch.no_grad()
-    def update(self, batch: Tensor) -> None:
-        batch = batch.double()
-        mean, var, n = batch.mean(0), batch.var(0, unbiased=False), batch.shape[0]
-        delta, total = mean - self.mean, self.count + n
-        self.mean += delta * n / total
-        self.var = (self.var * self.count + var * n + delta**2 * self.count * n / total) / total
-        self.count = total
 
-    def forward(self, obs: Tensor) -> Tensor:
-        scaled = (obs - self.mean.to(obs.dtype)) / torch.sqrt(self.var.to(obs.dtype) + 1e-8)
-        return scaled.clamp(-self.clip, self.clip)
+def network_reference(network: str | Callable[..., nn.Module]) -> str:
+    """``network`` as the ``"module:function"`` a checkpoint stores (a string is checked and kept)."""
+    if isinstance(network, str):
+        network_factory(network)
+        return network
+    reference = f"{network.__module__}:{network.__qualname__}"
+    if "<" in reference:  # a lambda or a function defined inside another: no import path leads back to it
+        raise ValueError(
+            f"network={reference!r}: a saved policy must rebuild its network by import; pass a function "
+            "defined at the top level of a module"
+        )
+    return reference
 
 
 class ActorCritic(nn.Module):
-    """Separate actor and critic MLPs (as in PPO's reference code) and, for Box actions, a learnt log-std."""
+    """Separate actor and critic networks (as in PPO's reference code) and, for Box actions, a learnt log-std.
+
+    Both come from the factory ``arch.network`` names (:func:`network_factory`; an MLP by default).
+    """
 
     def __init__(self, arch: PolicyArch, generator: torch.Generator | None = None):
         super().__init__()
         self.arch = arch
         self.action = arch.action
-        self.actor = mlp(
-            arch.obs_dim,
-            arch.action.param_dim,
-            arch.hidden,
-            activation=arch.activation,
-            out_gain=0.01,
-            generator=generator,
-        )
-        self.critic = mlp(
-            arch.obs_dim, 1, arch.hidden, activation=arch.activation, out_gain=1.0, generator=generator
-        )
+        factory = network_factory(arch.network)
+        shape = dict(activation=arch.activation, generator=generator)
+        self.actor = factory(arch.obs_dim, arch.action.param_dim, arch.hidden, out_gain=0.01, **shape)
+        self.critic = factory(arch.obs_dim, 1, arch.hidden, out_gain=1.0, **shape)
         self.log_std = (
             nn.Parameter(torch.full((arch.action.dim,), arch.log_std_init))
             if arch.action.kind == "box"

@@ -23,6 +23,7 @@ from agents.pg.trainer import (
     check_non_negative,
     check_positive_ints,
     check_unit_interval,
+    clip_gradients,
 )
 
 
@@ -98,7 +99,7 @@ def update(learner: Learner, rollout: Rollout) -> dict[str, float]:
             loss = pg_loss - c.ent_coef * entropy_loss + c.vf_coef * v_loss
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), c.max_grad_norm)
+            clip_gradients(policy.parameters(), c.max_grad_norm)
             optimizer.step()
         if c.target_kl is not None and approx_kl.item() > c.target_kl:
             break

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from agents.pg.estimators import explained_variance, normalize_advantages
 from agents.pg.rollout import Rollout
-from agents.pg.trainer import Algorithm, Learner, LearnerConfig
+from agents.pg.trainer import Algorithm, Learner, LearnerConfig, clip_gradients
 
 
 @dataclass
@@ -39,7 +37,7 @@ def update(learner: Learner, rollout: Rollout) -> dict[str, float]:
     v_loss = 0.5 * ((policy.value(b.obs) - b.returns) ** 2).mean()
     learner.optimizer.zero_grad()
     (pg_loss + c.vf_coef * v_loss).backward()
-    torch.nn.utils.clip_grad_norm_(policy.parameters(), c.max_grad_norm)
+    clip_gradients(policy.parameters(), c.max_grad_norm)
     learner.optimizer.step()
     return {
         "losses/policy_loss": pg_loss.item(),

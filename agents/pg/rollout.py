@@ -58,7 +58,7 @@ def make_vector_env(
     if vectorization == "auto":
         vectorization = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     if vectorization == "vector_entry_point":
-        if _accepts(spec.vector_entry_point, "device"):
+        if accepts_argument(spec.vector_entry_point, "device"):
             kwargs["device"] = device
         return gym.make_vec(spec, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
     return gym.make_vec(
@@ -70,7 +70,8 @@ def make_vector_env(
     )
 
 
-def _accepts(entry_point, name: str) -> bool:
+def accepts_argument(entry_point, name: str) -> bool:
+    """Whether ``entry_point`` (a callable or a ``"module:attribute"`` string) takes an argument ``name``."""
     if isinstance(entry_point, str):
         module, attribute = entry_point.split(":")
         entry_point = getattr(__import__(module, fromlist=[attribute]), attribute)
@@ -212,6 +213,9 @@ class Rollout:
         action_shape = (steps, n) if env.action.kind == "discrete" else (steps, n, env.action.dim)
         action_dtype = torch.float32 if env.action.kind == "box" else torch.long
         self.steps = steps
+        # Only NEXT_STEP envs make invalid (reset) transitions; elsewhere the batch is the whole rollout,
+        # taken without a boolean index (which would wait for a GPU to count the kept rows).
+        self.all_valid = env.mode is not AutoresetMode.NEXT_STEP
         self.obs = torch.zeros(*shape, env.obs_dim, device=device)
         self.actions = torch.zeros(action_shape, dtype=action_dtype, device=device)
         self.masks = torch.ones(*shape, env.action.mask_dim, dtype=torch.bool, device=device)
@@ -239,7 +243,7 @@ class Rollout:
     def batch(self, advantages: Tensor, returns: Tensor) -> Batch:
         """The valid transitions (never NEXT_STEP's reset transitions) with ``advantages`` and ``returns``,
         each shaped ``[steps, num_envs]``."""
-        keep = self.valid.reshape(-1)
+        keep = slice(None) if self.all_valid else self.valid.reshape(-1)
         return Batch(
             obs=self.obs.flatten(0, 1)[keep],
             actions=self.actions.flatten(0, 1)[keep],
