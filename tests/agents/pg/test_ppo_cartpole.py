@@ -6,10 +6,10 @@ stochastic episodes (one per env of a 100-env batch, so short episodes are not o
 
 Measured on this machine (the full experiments are in the report of the change that added these tests):
 PPO with the CartPole preset solves it within 150k steps in 5 of 5 seeds; without lr annealing it reaches
-means of 271, 200, 500 and 500 after 20k steps (seeds 0 to 3; with torch's fused Adam, which rounds
-differently from its per-parameter loop, under which the same seeds gave 488, 492, 500 and 170). A2C's paper defaults reach 257, 239, 169
-and 198 after 20k steps. REINFORCE with a baseline is the slowest: 104 to 113 after 61k steps (seeds 0 to
-2), solved within 300k to 500k. The thresholds below sit under every measured seed, far above random play.
+means of 271, 200, 500 and 500 after 20k steps (seeds 0 to 3, with torch's fused Adam; its per-parameter
+loop rounds differently and gave 488, 492, 500 and 170). A2C's paper defaults reach 257, 239, 169 and 198
+after 20k steps. REINFORCE with a baseline is the slowest: 104 to 113 after 61k steps (seeds 0 to 2),
+solved within 300k to 500k. The thresholds below sit under every measured seed, far above random play.
 """
 
 import statistics
