@@ -57,32 +57,9 @@ def test_checkpoint_after_k_updates_is_the_final_eval_of_a_k_update_run():
         learn(SearchGRPOConfig(**{**SMALL, "updates": 2}), evaluate_at=(3,))
 
 
-def test_training_plays_only_train_questions_and_evaluation_only_held_out_ones(monkeypatch):
+def test_training_plays_only_train_questions_and_evaluation_only_held_out_ones(search_questions_played):
     """Every episode the learner collects outside evaluate is on a train-split question, every one inside
     it on a test-split question; and both kinds happen."""
-    from agents.search import grpo
-    from envs.search.corpus import build_corpus
-
-    corpus = build_corpus(0)
-    split_of = {
-        q.text: split for split, by_hops in corpus.questions.items() for qs in by_hops.values() for q in qs
-    }
-    seen = {"train": set(), "evaluate": set()}
-    phase = ["train"]
-    collect, evaluate = grpo.collect, grpo.evaluate
-
-    def recording_collect(policy, venv, questions, *args, **kwargs):
-        seen[phase[0]] |= {split_of[venv.envs[0].pool[int(i)].text] for i in questions}
-        return collect(policy, venv, questions, *args, **kwargs)
-
-    def recording_evaluate(*args, **kwargs):
-        phase[0] = "evaluate"
-        try:
-            return evaluate(*args, **kwargs)
-        finally:
-            phase[0] = "train"
-
-    monkeypatch.setattr(grpo, "collect", recording_collect)
-    monkeypatch.setattr(grpo, "evaluate", recording_evaluate)
     learn(SearchGRPOConfig(**{**SMALL, "hops": (1, 2), "updates": 2}), seed=0, evaluate_at=(1,))
-    assert seen == {"train": {"train"}, "evaluate": {"test"}}
+    splits = {phase: {split for split, _hops in played} for phase, played in search_questions_played.items()}
+    assert splits == {"train": {"train"}, "evaluate": {"test"}}

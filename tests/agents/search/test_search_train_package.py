@@ -16,7 +16,6 @@ from agents.pg.policy import weights_version
 from agents.search import grpo
 from agents.search.grpo import ESTIMATORS, SearchGRPOConfig, train_package
 from agents.search.policy import WEIGHTS
-from envs.search.corpus import build_corpus
 
 SEARCH, TEXT = "arena/SearchQA-v0", "arena/SearchQAText-v0"
 SUITE_KWARGS = {"hops": 2, "split": "test"}  # as the search suite's 2-hop entry gives them
@@ -111,35 +110,15 @@ def test_same_seed_gives_the_same_version_and_another_seed_another(trained, tmp_
 
 
 @pytest.mark.slow
-def test_training_never_sees_a_test_question_even_when_the_kwargs_say_test(monkeypatch, tmp_path):
+def test_training_never_sees_a_test_question_even_when_the_kwargs_say_test(search_questions_played, tmp_path):
     """With ``split="test"`` in the kwargs (as the suite gives them), every episode training collects is on a
     train-split question, of 1 or 2 hops (the curriculum up to the entry's 2), and only the held-out
     evaluation plays test questions, all of 2 hops; without the curriculum training plays 2-hop ones only."""
-    corpus = build_corpus(0)
-    split_of = {
-        q.text: split for split, by_hops in corpus.questions.items() for qs in by_hops.values() for q in qs
-    }
-    seen = {"train": set(), "evaluate": set()}
-    phase = ["train"]
-    collect, evaluate = grpo.collect, grpo.evaluate
-
-    def recording_collect(policy, venv, questions, *args, **kwargs):
-        pool = venv.envs[0].pool
-        seen[phase[0]] |= {(split_of[pool[int(i)].text], pool[int(i)].hops) for i in questions}
-        return collect(policy, venv, questions, *args, **kwargs)
-
-    def recording_evaluate(*args, **kwargs):
-        phase[0] = "evaluate"
-        try:
-            return evaluate(*args, **kwargs)
-        finally:
-            phase[0] = "train"
-
-    monkeypatch.setattr(grpo, "collect", recording_collect)
-    monkeypatch.setattr(grpo, "evaluate", recording_evaluate)
+    seen = search_questions_played
     train(tmp_path / "curriculum")
     assert seen == {"train": {("train", 1), ("train", 2)}, "evaluate": {("test", 2)}}
-    seen = {"train": set(), "evaluate": set()}
+    for played in seen.values():
+        played.clear()
     train(tmp_path / "two_hops", curriculum=False)
     assert seen == {"train": {("train", 2)}, "evaluate": {("test", 2)}}
 
