@@ -42,12 +42,12 @@ class RunningNorm(nn.Module):
 class RewardScaler:
     """Rewards divided by the running standard deviation of each env's discounted return, then clipped.
 
-    ``scale_(rewards, done, valid)`` takes a rollout's ``[T, N]`` rewards, episode ends and valid flags on
-    the device, carries each env's discounted return ``G_t = gamma * G_{t-1} * (1 - done_{t-1}) + r_t``
-    across rollouts, folds the rollout's valid ``G_t`` into the running variance, then scales the rewards in
-    place by ``1 / sqrt(var + 1e-8)`` and clips them to ``[-clip, clip]``. (VecNormalize updates the variance
-    before each step; here it is updated once per rollout, before the rollout is scaled.) The episode
-    returns a learner logs are the env's own, unscaled.
+    ``scale_(rewards, done, valid)`` takes a rollout's ``[T, N]`` rewards, episode ends and valid flags
+    (None: all valid) on the device, carries each env's discounted return
+    ``G_t = gamma * G_{t-1} * (1 - done_{t-1}) + r_t`` across rollouts, folds the rollout's valid ``G_t``
+    into the running variance, then scales the rewards in place by ``1 / sqrt(var + 1e-8)`` and clips them to
+    ``[-clip, clip]``. (VecNormalize updates the variance before each step; here it is updated once per
+    rollout, before the rollout is scaled.) The episode returns a learner logs are the env's own, unscaled.
     """
 
     def __init__(self, num_envs: int, gamma: float, device: torch.device | str, clip: float = 10.0):
@@ -56,12 +56,12 @@ class RewardScaler:
         self.stats = RunningNorm(1).to(device)
 
     @torch.no_grad()
-    def scale_(self, rewards: Tensor, done: Tensor, valid: Tensor) -> None:
+    def scale_(self, rewards: Tensor, done: Tensor, valid: Tensor | None) -> None:
         discounted = torch.empty_like(rewards, dtype=torch.float64)
         for t in range(rewards.shape[0]):
             self.returns = self.returns * self.gamma + rewards[t].double()
             discounted[t] = self.returns
             self.returns = torch.where(done[t], 0.0, self.returns)
-        self.stats.update(discounted[valid].reshape(-1, 1))
+        self.stats.update((discounted if valid is None else discounted[valid]).reshape(-1, 1))
         std = torch.sqrt(self.stats.var + 1e-8).to(rewards.dtype)
         rewards.div_(std).clamp_(-self.clip, self.clip)

@@ -213,8 +213,7 @@ class Rollout:
         action_shape = (steps, n) if env.action.kind == "discrete" else (steps, n, env.action.dim)
         action_dtype = torch.float32 if env.action.kind == "box" else torch.long
         self.steps = steps
-        # Only NEXT_STEP envs make invalid (reset) transitions; elsewhere the batch is the whole rollout,
-        # taken without a boolean index (which would wait for a GPU to count the kept rows).
+        # Only NEXT_STEP envs make invalid (reset) transitions (see valid_mask).
         self.all_valid = env.mode is not AutoresetMode.NEXT_STEP
         self.obs = torch.zeros(*shape, env.obs_dim, device=device)
         self.actions = torch.zeros(action_shape, dtype=action_dtype, device=device)
@@ -243,16 +242,26 @@ class Rollout:
     def batch(self, advantages: Tensor, returns: Tensor) -> Batch:
         """The valid transitions (never NEXT_STEP's reset transitions) with ``advantages`` and ``returns``,
         each shaped ``[steps, num_envs]``."""
-        keep = slice(None) if self.all_valid else self.valid.reshape(-1)
         return Batch(
-            obs=self.obs.flatten(0, 1)[keep],
-            actions=self.actions.flatten(0, 1)[keep],
-            masks=self.masks.flatten(0, 1)[keep] if self.masked else None,
-            logprobs=self.logprobs.reshape(-1)[keep],
-            values=self.values.reshape(-1)[keep],
-            advantages=advantages.reshape(-1)[keep],
-            returns=returns.reshape(-1)[keep],
+            obs=self.valid_rows(self.obs),
+            actions=self.valid_rows(self.actions),
+            masks=self.valid_rows(self.masks) if self.masked else None,
+            logprobs=self.valid_rows(self.logprobs),
+            values=self.valid_rows(self.values),
+            advantages=self.valid_rows(advantages),
+            returns=self.valid_rows(returns),
         )
+
+    @property
+    def valid_mask(self) -> Tensor | None:
+        """The ``[steps, num_envs]`` valid flags, or None where every transition is valid (any env but a
+        NEXT_STEP one): then no boolean index is needed, which on a GPU would wait to count the kept rows."""
+        return None if self.all_valid else self.valid
+
+    def valid_rows(self, values: Tensor) -> Tensor:
+        """``values`` (``[steps, num_envs, ...]``) flattened to the valid transitions, ``[B, ...]``."""
+        mask = self.valid_mask
+        return values.flatten(0, 1) if mask is None else values[mask]
 
     def finished_episodes(self) -> tuple[list[float], list[float]]:
         """Returns and lengths of the episodes that ended during this rollout."""

@@ -219,10 +219,11 @@ class Learner:
         self.global_step += self.steps_per_update
         if self.reward_scaler is not None:
             rollout = self.rollout
-            self.reward_scaler.scale_(rollout.rewards, rollout.terminated | rollout.truncated, rollout.valid)
+            done = rollout.terminated | rollout.truncated
+            self.reward_scaler.scale_(rollout.rewards, done, rollout.valid_mask)
         stats = self.update(self, self.rollout)
         if self.policy.obs_norm is not None:
-            self.policy.obs_norm.update(self.rollout.obs[self.rollout.valid])
+            self.policy.obs_norm.update(self.rollout.valid_rows(self.rollout.obs))
         elapsed = time.perf_counter() - start
         self.train_time_s += elapsed
         returns, lengths = self.rollout.finished_episodes()

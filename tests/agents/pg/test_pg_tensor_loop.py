@@ -28,6 +28,10 @@ def test_reward_scaler_divides_by_the_running_std_of_each_envs_discounted_return
     assert scaled.numpy() == pytest.approx(rewards.numpy() / np.sqrt(discounted.var()), rel=1e-4)
     # The returns carry into the next rollout: env 1's goes on from 4.72, env 0's from 0.5.
     assert scaler.returns.tolist() == pytest.approx([0.5, 4.72])
+    # No flags (what a same-step env's rollout passes) means every transition is valid.
+    unflagged = rewards.clone()
+    RewardScaler(num_envs=2, gamma=gamma, device="cpu").scale_(unflagged, done, None)
+    assert torch.equal(unflagged, scaled)
 
 
 def test_reward_scaler_leaves_invalid_transitions_out_of_the_statistics_and_clips():
