@@ -123,7 +123,7 @@ def run_pg_bench(
 
     if task_name not in TASKS:
         raise ValueError(f"task={task_name!r} has no benchmark settings; known: {', '.join(TASKS)}")
-    unknown = sorted(set(references) - set(SIDES) | set(references) & {"ours"})
+    unknown = sorted(set(references) - {"zoo", "same_updates"})
     if unknown:
         raise ValueError(f"references: {unknown} unknown; allowed: zoo, same_updates (or none)")
     if references and len(seeds) < 2:
