@@ -36,9 +36,15 @@ def mlp(
     sizes = [in_dim, *hidden]
     layers: list[nn.Module] = []
     for fan_in, fan_out in itertools.pairwise(sizes):
-        layers += [_init(nn.Linear(fan_in, fan_out), math.sqrt(2), generator), ACTIVATIONS[activation]()]
-    layers.append(_init(nn.Linear(sizes[-1], out_dim), out_gain, generator))
+        layers += [_init(_linear(fan_in, fan_out), math.sqrt(2), generator), ACTIVATIONS[activation]()]
+    layers.append(_init(_linear(sizes[-1], out_dim), out_gain, generator))
     return nn.Sequential(*layers)
+
+
+def _linear(fan_in: int, fan_out: int) -> nn.Linear:
+    """A linear layer left uninitialised (``_init`` fills it): nn.Linear's own initialisation would draw from
+    torch's global generator."""
+    return nn.utils.skip_init(nn.Linear, fan_in, fan_out)
 
 
 def _init(layer: nn.Linear, gain: float, generator: torch.Generator | None) -> nn.Linear:

@@ -94,7 +94,8 @@ class ActorCritic(nn.Module):
         self.arch = arch
         self.action = arch.action
         factory = network_factory(arch.network)
-        shape = dict(activation=arch.activation, generator=generator)
+        # Without a generator (a net about to load saved weights) a fresh one, leaving torch's global one.
+        shape = dict(activation=arch.activation, generator=generator or torch.Generator())
         self.actor = factory(arch.obs_dim, arch.action.param_dim, arch.hidden, out_gain=0.01, **shape)
         self.critic = factory(arch.obs_dim, 1, arch.hidden, out_gain=1.0, **shape)
         self.log_std = (

@@ -129,3 +129,17 @@ def test_batched_envs_default_to_a_large_batch_under_the_presets_and_overrides()
     assert config_for("ppo", "Acrobot-v1").num_envs == ppo.PPOConfig().num_envs  # Gymnasium's own: no batch
     assert config_for("ppo", "arena/CartPole-v1").num_envs == 128  # the preset wins
     assert config_for("ppo", "arena/CartPole-v1", num_envs=4).num_envs == 4  # and an override over it
+
+
+def test_rebuilding_a_policy_for_its_saved_weights_leaves_torchs_global_generator_alone(tmp_path):
+    config = ppo.PPOConfig(num_envs=8, num_steps=16)
+    learner = Learner("ppo", ppo.update, "arena/CartPole-v1", config, total_steps=128, seed=0, device="cpu")
+    try:
+        learner.save(tmp_path)
+        torch.manual_seed(123)
+        before = torch.get_rng_state()
+        learner.agent()
+        load_policy(tmp_path)
+        assert torch.equal(torch.get_rng_state(), before)
+    finally:
+        learner.close()
