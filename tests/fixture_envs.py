@@ -104,6 +104,21 @@ def env(**kwargs):
     return wrappers.OrderEnforcingWrapper(wrappers.AssertOutOfBoundsWrapper(aec))
 
 
+# A two-agent match scenario on the pennies game: random against itself under a second label.
+PENNIES_SCENARIO = """
+[scenario]
+name = "pennies"
+kind = "match"
+env = "test_matching_pennies"
+games_per_pairing = 2
+
+[[agents]]
+name = "random"
+[[agents]]
+name = "random"
+label = "random-b"
+"""
+
 IDS = {
     "cartpole": "arena/TestCartPole-v0",
     "global_rng": "arena/TestGlobalRng-v0",

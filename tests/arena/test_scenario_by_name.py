@@ -10,6 +10,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
+from fixture_envs import PENNIES_SCENARIO
 from typer.testing import CliRunner
 
 import arena
@@ -28,18 +29,6 @@ high_reference = "random-b"
 [[envs]]
 id = "CartPole-v1"
 kwargs = {{ max_episode_steps = 5 }}
-[[agents]]
-name = "random"
-[[agents]]
-name = "random"
-label = "random-b"
-"""
-PENNIES = """
-[scenario]
-name = "pennies"
-kind = "match"
-env = "test_matching_pennies"
-games_per_pairing = 2
 [[agents]]
 name = "random"
 [[agents]]
@@ -159,7 +148,7 @@ def test_a_tournament_outside_a_checkout_stores_the_board_in_the_data_directory_
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PG_ARENA_HOME", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    Path("pennies.toml").write_text(PENNIES)
+    Path("pennies.toml").write_text(PENNIES_SCENARIO)
     result = runner.invoke(app, ["tournament", "pennies.toml", "--board", "b"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     database = tmp_path / "data" / "pg-arena" / "b" / "board.sqlite"

@@ -7,6 +7,7 @@ import textwrap
 
 import gymnasium as gym
 import pytest
+from fixture_envs import PENNIES_SCENARIO
 
 import arena
 from arena import versions
@@ -15,25 +16,11 @@ from arena.report import render_board
 from arena.scenario import load_scenario
 from arena.tournament import run_tournament
 
-PENNIES = """
-[scenario]
-name = "pennies"
-kind = "match"
-env = "test_matching_pennies"
-games_per_pairing = 2
-
-[[agents]]
-name = "random"
-[[agents]]
-name = "random"
-label = "random-b"
-"""
-
 
 @pytest.fixture
 def pennies(tmp_path, registered_test_envs):
     path = tmp_path / "pennies.toml"
-    path.write_text(PENNIES)
+    path.write_text(PENNIES_SCENARIO)
     return load_scenario(path)
 
 
@@ -80,7 +67,7 @@ def test_a_changed_agent_version_replays_only_that_agents_matches(pennies, tmp_p
         'envs = ["test_matching_pennies"]\n'
     )
     path = tmp_path / "three.toml"
-    path.write_text(PENNIES + f'[[agents]]\npath = "{package}"\n')
+    path.write_text(PENNIES_SCENARIO + f'[[agents]]\npath = "{package}"\n')
     scenario = load_scenario(path)
     with Board("b", root=tmp_path) as board:
         assert run_tournament(scenario, board, trust_agents=True).played == 6
