@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 from sklearn.metrics import homogeneity_score
+from werewolf_play import play_checking_every_move
 
 import agents
 import envs
@@ -153,16 +154,7 @@ def test_lspo_moves_are_always_legal_on_both_sides():
         }
         for index, player in enumerate(players.values()):
             player.reset(seed=index)
-        for agent in env.agent_iter():
-            observation, _, terminated, truncated, info = env.last()
-            if terminated or truncated:
-                assert info["invalid_actions"] == 0
-                env.step(None)
-                continue
-            move = players[agent].act(observation, info)
-            assert info["action_mask"]["target"][move["target"]] == 1
-            assert env.action_space(agent).contains(move)
-            env.step(move)
+        play_checking_every_move(env, players)
 
 
 def test_lspo_action_is_a_function_of_its_own_observations_only():

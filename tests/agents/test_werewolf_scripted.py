@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from werewolf_play import play_checking_every_move
 
 import agents
 import envs
@@ -114,13 +115,7 @@ def test_scripted_players_never_make_an_illegal_move(style, env_kwargs):
         env.reset(seed=seed)
         for i, player in enumerate(players.values()):
             player.reset(seed=seed * 100 + i)
-        for name in env.agent_iter():
-            observation, _, terminated, truncated, info = env.last()
-            if terminated or truncated:
-                assert info["invalid_actions"] == 0
-                env.step(None)
-            else:
-                env.step(players[name].act(observation, info))
+        play_checking_every_move(env, players)
 
 
 def test_unknown_style_is_rejected_naming_the_field():

@@ -7,6 +7,7 @@ import csv
 import json
 
 import pytest
+from werewolf_play import play_checking_every_move
 
 import envs
 from agents import EnvSpaces, load_agent, read_manifest
@@ -55,16 +56,7 @@ def test_package_plays_a_game_on_each_side_with_only_legal_moves(package, side):
         else ScriptedWerewolfPlayer(seat_spaces(env), style="balanced")
         for i, a in enumerate(env.possible_agents)
     }
-    for agent in env.agent_iter():
-        observation, _, terminated, truncated, info = env.last()
-        if terminated or truncated:
-            assert info["invalid_actions"] == 0
-            env.step(None)
-            continue
-        move = players[agent].act(observation, info)
-        assert info["action_mask"]["target"][move["target"]] == 1
-        assert env.action_space(agent).contains(move)
-        env.step(move)
+    play_checking_every_move(env, players)
 
 
 @pytest.mark.slow
