@@ -1,0 +1,23 @@
+"""Language models shared by the language agents: the shipped small model, or a tiny random one for tests."""
+
+from agents.language.model import (
+    MODELS,
+    SHIPPED,
+    TINY,
+    Generation,
+    LanguageModel,
+    ModelUnavailable,
+    load_model,
+    shared_model,
+)
+
+__all__ = [
+    "MODELS",
+    "SHIPPED",
+    "TINY",
+    "Generation",
+    "LanguageModel",
+    "ModelUnavailable",
+    "load_model",
+    "shared_model",
+]
