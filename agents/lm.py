@@ -1,4 +1,5 @@
-"""Language models as Werewolf players: any ``str -> str`` callable, and an OpenAI-compatible HTTP client.
+"""Language models as Werewolf players: the shipped local model, any ``str -> str`` callable, and an
+OpenAI-compatible HTTP client.
 
 :class:`LanguageModelPlayer` turns an observation into a prompt (the observation's text, then what to answer
 and which targets are legal), calls the model, and parses its reply into a legal move::
@@ -13,7 +14,11 @@ missing or illegal target or bid becomes none / the lowest legal bid (counted in
 written for TextArena's Mafia play this game too. A model may be a local function, a TextArena-style agent
 (``agent(observation) -> str``), or :class:`OpenAIChatModel`, which speaks to any server with an
 OpenAI-compatible ``/chat/completions`` endpoint (vLLM, llama.cpp, Ollama...).
-Nothing here is called unless a user builds it with a model.
+
+By default (no ``model``, no ``base_url``) :class:`LocalModelPlayer` plays with the shipped small model
+(:mod:`agents.language`): it writes its speech after ``SAY:`` and picks its target and bid among the legal
+ones by the model's likelihood of each after ``TARGET:`` / ``BID:``, so every move is legal and follows the
+model. The seats of a match (and the matches of a worker process) share one loaded model.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
 from agents.base import EnvSpaces
+from agents.language import SHIPPED, LanguageModel, shared_model
 
 SAY = re.compile(r"^\s*SAY:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 TARGET = re.compile(r"^\s*TARGET:\s*(?:player\s*)?(\d+|none)", re.IGNORECASE | re.MULTILINE)
@@ -182,17 +189,88 @@ class OpenAIChatModel:
             ) from None
 
 
+class LocalModelPlayer:
+    """A Werewolf player on a local :class:`~agents.language.LanguageModel`: speech sampled after ``SAY:``
+    (at most ``max_speech_tokens`` tokens, one line), target and bid sampled among the legal ones from the
+    model's likelihoods at ``temperature`` (0: the likeliest), with a generator seeded by ``reset``."""
+
+    def __init__(
+        self,
+        spaces: EnvSpaces,
+        model: LanguageModel,
+        temperature: float = 0.7,
+        max_speech_tokens: int = 32,
+    ):
+        if not 0.0 <= temperature <= 2.0:
+            raise ValueError(f"temperature={temperature} must be in [0, 2]")
+        if not 1 <= max_speech_tokens <= 256:
+            raise ValueError(f"max_speech_tokens={max_speech_tokens} must be in [1, 256]")
+        self.name = f"lm:{model.name}"
+        self.model = model
+        self.temperature, self.max_speech_tokens = temperature, max_speech_tokens
+        self.max_text_length = spaces.action_space["text"].max_length
+        self.generator = torch.Generator(device=model.device)
+        self.unparsed = 0  # the interface of LanguageModelPlayer: every local move parses
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is None:
+            self.generator.seed()
+        else:
+            self.generator.manual_seed(int(seed))
+
+    def act(self, observation: dict[str, Any], info: dict) -> dict[str, Any]:
+        mask = info["action_mask"]
+        reply = self.model.chat(build_prompt(observation, mask), system=SYSTEM_PROMPT)
+        none = len(mask["target"]) - 1
+        move: dict[str, Any] = {"text": "", "target": none}
+        if mask["text"] is None:
+            said = self.model.generate(
+                [reply + "SAY:"],
+                max_new_tokens=self.max_speech_tokens,
+                temperature=self.temperature,
+                stop=("\n",),
+                generator=self.generator,
+            ).texts[0]
+            move["text"] = clean_text(said, self.max_text_length)
+            reply += f"SAY: {move['text']}\n"
+        targets = [int(t) for t in np.flatnonzero(mask["target"])]
+        if len(targets) > 1 or targets != [none]:
+            names = ["none" if t == none else str(t) for t in targets]
+            move["target"] = targets[self._pick(reply + "TARGET: ", names)]
+            reply += f"TARGET: {names[targets.index(move['target'])]}\n"
+        if "bid" in mask:
+            bids = [int(b) for b in np.flatnonzero(mask["bid"])]
+            move["bid"] = (
+                bids[self._pick(reply + "BID: ", [str(b) for b in bids])] if len(bids) > 1 else bids[0]
+            )
+        return move
+
+    def _pick(self, prompt: str, options: list[str]) -> int:
+        scores = self.model.log_likelihoods(prompt, options)
+        if self.temperature == 0.0:
+            return int(scores.argmax())
+        probs = torch.softmax(scores / self.temperature, 0)
+        return int(torch.multinomial(probs, 1, generator=self.generator))
+
+
 def lm_player(
     spaces: EnvSpaces,
     model: Callable[[str], str] | None = None,
     base_url: str | None = None,
     model_name: str | None = None,
-    **client_kwargs: Any,
-) -> LanguageModelPlayer:
-    """Factory for ``agents.make("werewolf/lm", spaces, model=fn)``, or with ``base_url``, ``model_name``."""
-    if model is None:
+    language_model: str = SHIPPED,
+    device: str = "cpu",
+    **kwargs: Any,
+) -> LanguageModelPlayer | LocalModelPlayer:
+    """Factory for ``agents.make("werewolf/lm", spaces)``: the shipped local model ``language_model``
+    (kwargs: ``temperature``, ``max_speech_tokens``), or ``model=fn`` (a ``str -> str`` callable), or an
+    OpenAI-compatible server with ``base_url`` and ``model_name`` (kwargs go to :class:`OpenAIChatModel`)."""
+    if model is not None:
+        return LanguageModelPlayer(spaces, model)
+    if base_url is not None or model_name is not None:
         if base_url is None or model_name is None:
-            raise ValueError("model (a str -> str callable) or both base_url and model_name are required")
-        model = OpenAIChatModel(base_url, model_name, **client_kwargs)
-        return LanguageModelPlayer(spaces, model, name=f"lm:{model_name}")
-    return LanguageModelPlayer(spaces, model)
+            raise ValueError("an HTTP model needs both base_url and model_name")
+        return LanguageModelPlayer(
+            spaces, OpenAIChatModel(base_url, model_name, **kwargs), name=f"lm:{model_name}"
+        )
+    return LocalModelPlayer(spaces, shared_model(language_model, device), **kwargs)

@@ -32,7 +32,7 @@ register_agent(
     "werewolf/lm",
     "agents.lm:lm_player",
     domain="werewolf",
-    summary="A language model plays Werewolf: model=<str -> str>, or base_url= and model_name= (OpenAI API).",
+    summary="The shipped small language model plays Werewolf; or model=<str -> str>, or base_url= (HTTP).",
 )
 
 register_agent(
@@ -118,4 +118,11 @@ register_agent(
     "agents.qd.elite:elite",
     domain="qd",
     summary="The fittest policy of a MAP-Elites archive on the point maze.",
+)
+
+register_agent(
+    "search/lm",
+    "agents.search.lm:lm_searcher",
+    domain="search",
+    summary="The shipped small language model writes each tool call ReAct-style (text interface), untrained.",
 )

@@ -7,10 +7,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from werewolf_play import play_checking_every_move
 
 import agents
 import envs
 from agents.base import EnvSpaces
+from agents.language import TINY
 from agents.lm import LanguageModelError, LanguageModelPlayer, OpenAIChatModel, clean_text
 
 
@@ -162,3 +164,47 @@ def test_openai_client_rejects_bad_settings_naming_the_field(kwargs, field):
     settings = {"base_url": "http://127.0.0.1:1/v1", "model": "m", **kwargs}
     with pytest.raises(ValueError, match=field):
         OpenAIChatModel(settings.pop("base_url"), settings.pop("model"), **settings)
+
+
+def test_the_local_model_player_makes_only_legal_moves_and_its_seats_share_one_model():
+    """The default werewolf/lm (here the tiny random model of the shipped architecture): speech written by
+    the model, targets and bids chosen among the legal ones, so even a random model never plays illegally."""
+    env = envs.make_multi("werewolf", speaking_order="bidding")
+    players = {
+        a: agents.make("werewolf/lm", seat_spaces(env), language_model=TINY) for a in env.possible_agents
+    }
+    assert len({id(p.model) for p in players.values()}) == 1
+    for i, player in enumerate(players.values()):
+        player.reset(seed=i)
+    env.reset(seed=0)
+    play_checking_every_move(env, players)
+
+
+def test_the_local_model_player_replays_a_game_from_its_seeds():
+    """Same env seed and agent seeds, same moves: sampling uses the player's own generator."""
+
+    def transcript():
+        env = envs.make_multi("werewolf")
+        players = {
+            a: agents.make("werewolf/lm", seat_spaces(env), language_model=TINY) for a in env.possible_agents
+        }
+        for i, player in enumerate(players.values()):
+            player.reset(seed=100 + i)
+        moves = []
+        env.reset(seed=4)
+        for name in env.agent_iter():
+            observation, _, terminated, truncated, info = env.last()
+            move = None if terminated or truncated else players[name].act(observation, info)
+            moves.append((name, move))
+            env.step(move)
+        return moves
+
+    assert transcript() == transcript()
+
+
+def test_local_model_player_settings_are_checked():
+    env = envs.make_multi("werewolf")
+    with pytest.raises(ValueError, match=r"temperature=3 must be in \[0, 2\]"):
+        agents.make("werewolf/lm", seat_spaces(env), language_model=TINY, temperature=3)
+    with pytest.raises(ValueError, match="needs both base_url and model_name"):
+        agents.make("werewolf/lm", seat_spaces(env), base_url="http://127.0.0.1:1/v1")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.language import TINY
 from arena.leaderboard import Board, scenario_table
 from arena.scenario import builtin_scenarios, load_scenario, load_scenarios, parse_scenario
 from arena.tournament import run_tournament
@@ -47,6 +48,9 @@ def test_shipped_scenario_runs_reduced_and_ranks_every_agent(path, tmp_path):
         pytest.importorskip("mujoco", reason="MuJoCo scenarios need pip install 'pg-arena[mujoco]'")
     scenario = load_scenario(path)
     data = scenario.spec.model_dump()
+    for agent in data["agents"]:  # language models: the tiny random one of the same architecture
+        if "language_model" in agent["kwargs"]:
+            agent["kwargs"]["language_model"] = TINY
     if scenario.kind == "match":
         data["scenario"]["games_per_pairing"] = 2
     else:
