@@ -109,6 +109,17 @@ for _estimator, _summary in (
         options={"estimator": _estimator},
     )
 
+for _estimator in ("grpo", "dr_grpo", "rloo", "san"):
+    register_learner(
+        f"lm_{_estimator}",
+        "agents.search.lm_training:train_package",
+        domain="search",
+        budget="updates",
+        default_steps=12,
+        summary=f"SmolLM2 (LoRA): SFT on the oracle's calls, then {_estimator} updates; text search QA.",
+        options={"estimator": _estimator},
+    )
+
 register_learner(
     "ppo_iot",
     "agents.iot.pg_aco:train_package",
