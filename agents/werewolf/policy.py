@@ -10,8 +10,10 @@ from typing import Any
 import torch
 
 from agents.base import EnvSpaces
+from agents.language import shared_model
 from agents.nets import mlp
 from agents.werewolf.features import GLOBAL, PER_PLAYER, SIDES, WEREWOLF, view_for
+from agents.werewolf.speech import ModelSpeaker
 from agents.werewolf.strategies import StrategySpace
 
 WEIGHTS = "policy.pt"  # the per-side actor nets, beside the strategy space's space.json
@@ -21,7 +23,9 @@ class LSPOAgent:
     """A trained latent-strategy player for one seat: features -> actor net -> (strategy, target) -> move.
 
     The side's net is chosen from the seat's own role (or fixed by ``side``). With ``greedy`` it plays the
-    most likely (strategy, target); otherwise it samples from its own seeded generator.
+    most likely (strategy, target); otherwise it samples from its own seeded generator. With a ``speaker``
+    (:class:`~agents.werewolf.speech.ModelSpeaker`), a language model says each chosen strategy in its own
+    words instead of the strategy's template.
     """
 
     def __init__(
@@ -32,16 +36,20 @@ class LSPOAgent:
         side: str | None = None,
         greedy: bool = True,
         seed: int | None = None,
+        speaker: ModelSpeaker | None = None,
     ):
         if side is not None and side not in SIDES:
             raise ValueError(f"side={side!r} must be None or one of {', '.join(SIDES)}")
         self.name = "werewolf/lspo"
         self.spaces, self.space, self.actors, self.side, self.greedy = spaces, space, actors, side, greedy
+        self.speaker = speaker
         self.generator = torch.Generator()
         self.reset(seed)
 
     def reset(self, seed: int | None = None) -> None:
         self.generator.manual_seed(0 if seed is None else seed)
+        if self.speaker is not None:
+            self.speaker.reset(seed)
         self.view = view_for(self.space, self.spaces)
 
     @torch.no_grad()
@@ -56,7 +64,10 @@ class LSPOAgent:
             action = tuple(int(p.argmax()) for p in parts)
         else:
             action = tuple(int(torch.multinomial(p.softmax(-1), 1, generator=self.generator)) for p in parts)
-        return self.view.move(action, observation)
+        move = self.view.move(action, observation)
+        if self.speaker is not None and move["text"]:
+            move["text"] = self.speaker(move["text"], observation, self.view.max_text)
+        return move
 
 
 def load_actors(path: Path) -> dict[str, torch.nn.Module]:
@@ -77,11 +88,13 @@ def lspo(
     seed: int | None = None,
     greedy: bool = True,
     agent_dir: str | Path | None = None,
+    language_model: str | None = None,
 ) -> LSPOAgent:
     """Factory of the agent packages ``arena train lspo`` writes (``agents.make("werewolf/lspo", spaces)``
     plays the shipped one, ``agents/trained/werewolf-lspo``): the strategy space and per-side weights
     (``space.json`` and ``policy.pt``) in the directory ``weights``, else in ``agent_dir``; one of the two is
-    required."""
+    required. With ``language_model`` (e.g. ``"smollm2-135m-instruct"``), that model says the strategies
+    (:class:`~agents.werewolf.speech.ModelSpeaker`; one copy shared by the process's players)."""
     if weights is None and agent_dir is None:
         raise ValueError(
             "lspo needs agent_dir= (an agent package) or weights= (a folder with space.json and policy.pt)"
@@ -97,7 +110,8 @@ def lspo(
         raise ValueError(
             f"spaces: the weights in {directory} play {sized:g}-player games, not num_players={players}"
         )
-    return LSPOAgent(spaces, space, actors, side=side, greedy=greedy, seed=seed)
+    speaker = ModelSpeaker(shared_model(language_model)) if language_model is not None else None
+    return LSPOAgent(spaces, space, actors, side=side, greedy=greedy, seed=seed, speaker=speaker)
 
 
 @functools.lru_cache(maxsize=4)

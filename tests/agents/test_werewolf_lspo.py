@@ -198,3 +198,29 @@ def test_pool_interval_resamples_deals_so_styles_that_agree_on_a_deal_count_once
     low, high = result["baseline_ci95"]
     assert (high - low) / 2 == pytest.approx(1.96 * 0.5 / np.sqrt(400), abs=0.006)
     assert result["difference_ci95"][0] == pytest.approx(1 - high, abs=1e-12)
+
+
+def test_lspo_with_language_says_its_strategies_in_the_models_words_and_replays_from_seeds():
+    """With a language model, the model writes every speech (none is a strategy's template rendering), the
+    moves stay legal, and the same seeds give the same game: the speaker samples from its own generator."""
+    from agents.language import TINY
+
+    def speeches():
+        env = envs.make_multi("werewolf", num_players=7)
+        players = {
+            seat: agents.make("werewolf/lspo", EnvSpaces.of(env, seat), language_model=TINY)
+            for seat in env.possible_agents
+        }
+        said = []
+        for i, player in enumerate(players.values()):
+            player.reset(seed=i)
+            act = player.act
+            player.act = lambda o, info, act=act: said.append(act(o, info)) or said[-1]
+        env.reset(seed=2)
+        play_checking_every_move(env, players)
+        return [move["text"] for move in said if move["text"]], players["player_0"].space
+
+    texts, space = speeches()
+    renderings = {space.render(s, t) for s in range(space.k) for t in range(7)}
+    assert texts and not renderings & set(texts)
+    assert speeches()[0] == texts
