@@ -61,7 +61,7 @@ class LMSearchConfig:
     lora_rank: int = 16
     lora_alpha: float = 32.0
     # warm start
-    sft_examples: int = 480  # oracle calls (about 2.5 per question)
+    sft_examples: int = 320  # oracle calls (about 2.5 per question)
     sft_batch: int = 8
     sft_lr: float = 1e-3
     # RL
@@ -72,6 +72,7 @@ class LMSearchConfig:
     rl_lr: float = 2e-4
     temperature: float = 1.0
     san_alpha: float = 1.0
+    micro_batch: int = 8  # calls per forward/backward pass of an RL update (gradients accumulate)
     budget_s: float | None = None  # stop training (either stage) after this much wall time
 
     def __post_init__(self):
@@ -80,7 +81,7 @@ class LMSearchConfig:
         for name in ("sft_examples", "updates"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 0")
-        for name in ("sft_batch", "prompts", "max_turns", "max_action_tokens", "lora_rank"):
+        for name in ("sft_batch", "prompts", "max_turns", "max_action_tokens", "lora_rank", "micro_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
         if self.group_size < 2:
@@ -258,17 +259,24 @@ def rl_update(
     stats = {"reward": float(np.mean([e.reward for e in episodes])), "loss": 0.0}
     if not any(call_advantages):
         return stats  # every group had equal rewards: no signal
-    log_probs = model.sequence_log_probs(prompts, calls)  # calls right-aligned
-    lengths = torch.tensor([len(c) for c in calls])[:, None]
-    mask = torch.arange(log_probs.shape[1])[None] >= log_probs.shape[1] - lengths
-    per_token = -torch.tensor(call_advantages)[:, None] * log_probs
     mode = "dr_grpo" if config.estimator == "dr_grpo" else "grpo"
-    loss = aggregate_token_loss(per_token, mask, mode=mode, max_length=config.max_action_tokens)
+    signal = [i for i, advantage in enumerate(call_advantages) if advantage != 0]  # the others add 0
     optimizer.zero_grad()
-    loss.backward()
+    total = 0.0
+    for start in range(0, len(signal), config.micro_batch):  # gradients accumulate: the memory of one chunk
+        chunk = signal[start : start + config.micro_batch]
+        log_probs = model.sequence_log_probs([prompts[i] for i in chunk], [calls[i] for i in chunk])
+        lengths = torch.tensor([len(calls[i]) for i in chunk])[:, None]  # calls are right-aligned
+        mask = torch.arange(log_probs.shape[1])[None] >= log_probs.shape[1] - lengths
+        per_token = -torch.tensor([call_advantages[i] for i in chunk])[:, None] * log_probs
+        # Both aggregations average over rows, so a chunk's share of the batch loss is its rows' fraction.
+        loss = aggregate_token_loss(per_token, mask, mode=mode, max_length=config.max_action_tokens)
+        loss = loss * len(chunk) / len(calls)
+        loss.backward()
+        total += loss.item()
     torch.nn.utils.clip_grad_norm_([p for p in model.model.parameters() if p.requires_grad], 1.0)
     optimizer.step()
-    stats["loss"] = loss.item()
+    stats["loss"] = total
     return stats
 
 

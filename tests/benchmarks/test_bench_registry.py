@@ -18,7 +18,7 @@ import benchmarks
 from arena.cli import app
 
 runner = CliRunner()
-FAMILIES = ["arena", "inventory", "iot", "motor", "pg", "qd", "ratings", "search", "werewolf"]
+FAMILIES = ["arena", "inventory", "iot", "lm", "motor", "pg", "qd", "ratings", "search", "werewolf"]
 
 
 def test_every_benchmark_module_is_a_family_and_nothing_else():
