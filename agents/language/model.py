@@ -130,7 +130,8 @@ class LanguageModel:
         options = [self.encode(c) for c in continuations]
         if not options or any(not o for o in options):
             raise ValueError("continuations must be a non-empty list of non-empty strings")
-        prefix = self.model(input_ids=torch.tensor([self.encode(prompt)], device=self.device), use_cache=True)
+        prompt_ids = torch.tensor([self.encode(prompt)], device=self.device)
+        prefix = self.model(input_ids=prompt_ids, use_cache=True, logits_to_keep=1)
         first = torch.log_softmax(prefix.logits[0, -1].float(), -1)
         scores = torch.stack([first[o[0]] for o in options])
         rest = [o[1:] for o in options]
