@@ -210,7 +210,6 @@ class LocalModelPlayer:
         self.temperature, self.max_speech_tokens = temperature, max_speech_tokens
         self.max_text_length = spaces.action_space["text"].max_length
         self.generator = torch.Generator(device=model.device)
-        self.unparsed = 0  # the interface of LanguageModelPlayer: every local move parses
 
     def reset(self, seed: int | None = None) -> None:
         if seed is None:
@@ -234,7 +233,7 @@ class LocalModelPlayer:
             move["text"] = clean_text(said, self.max_text_length)
             reply += f"SAY: {move['text']}\n"
         targets = [int(t) for t in np.flatnonzero(mask["target"])]
-        if len(targets) > 1 or targets != [none]:
+        if targets != [none]:
             names = ["none" if t == none else str(t) for t in targets]
             move["target"] = targets[self._pick(reply + "TARGET: ", names)]
             reply += f"TARGET: {names[targets.index(move['target'])]}\n"

@@ -33,6 +33,7 @@ SYSTEM_PROMPT = (
 )
 ACTION_PREFIX = "Action: "
 ADAPTER = "adapter"  # the LoRA adapter's folder inside an agent package
+ADAPTER_WEIGHTS = "adapter_model.safetensors"  # what peft's save_pretrained writes there
 
 
 def react_prompt(model: LanguageModel, transcript: str) -> str:
@@ -102,9 +103,12 @@ def lm_searcher(
 
 
 def with_adapter(model: LanguageModel, adapter_dir: str | Path) -> LanguageModel:
-    """``model`` (a private copy: it is changed) with the LoRA adapter in ``adapter_dir`` merged in."""
+    """``model`` (a private copy: it is changed) with the LoRA adapter in ``adapter_dir`` merged in. Only
+    safetensors weights are read: an adapter saved any other way (a pickle) is refused."""
     from peft import PeftModel
 
+    if not (Path(adapter_dir) / ADAPTER_WEIGHTS).is_file():
+        raise ValueError(f"{adapter_dir}: no {ADAPTER_WEIGHTS} (adapters load from safetensors only)")
     merged = PeftModel.from_pretrained(model.model, str(adapter_dir)).merge_and_unload()
     return LanguageModel(merged, model.tokenizer, model.name, model.device)
 

@@ -304,6 +304,11 @@ def train(
     optimizer = torch.optim.AdamW([p for p in model.model.parameters() if p.requires_grad], lr=config.rl_lr)
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed + 1)
+    pools = {
+        (h, c): len(config.env(h, "train", c).unwrapped.pool)
+        for h in config.hops
+        for c in config.corpus_seeds
+    }
     updates = 0
     for update in range(config.updates):
         if time.perf_counter() > start + budget:
@@ -311,8 +316,7 @@ def train(
         questions = []
         for _ in range(config.prompts):
             hops, corpus = int(rng.choice(config.hops)), int(rng.choice(config.corpus_seeds))
-            pool = len(config.env(hops, "train", corpus).unwrapped.pool)
-            questions += [(hops, corpus, int(rng.integers(pool)))] * config.group_size
+            questions += [(hops, corpus, int(rng.integers(pools[hops, corpus])))] * config.group_size
         with torch.no_grad():
             episodes = play(
                 model, config, questions, split="train", temperature=config.temperature, generator=generator

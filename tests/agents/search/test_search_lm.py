@@ -14,7 +14,7 @@ import envs  # noqa: F401  (registers the ids)
 from agents import load_agent, read_manifest
 from agents.base import EnvSpaces
 from agents.language import TINY, load_model
-from agents.search.lm import react_prompt
+from agents.search.lm import react_prompt, with_adapter
 from agents.search.lm_training import (
     Episode,
     LMSearchConfig,
@@ -148,3 +148,12 @@ def test_arena_train_lm_grpo_writes_a_package_the_arena_plays(tmp_path):
     assert env.action_space.contains(agent.act(observation, info))
     with pytest.raises(ValueError, match="unknown option"):
         train_package(TEXT, {}, out=tmp_path / "x", steps=1, seed=0, device="cpu", lr=1.0)
+
+
+def test_an_adapter_saved_as_a_pickle_is_refused(tmp_path):
+    """Packages load adapters from safetensors only: a package with peft's pickle format never reaches
+    torch.load."""
+    (tmp_path / "adapter_config.json").write_text("{}")
+    (tmp_path / "adapter_model.bin").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(ValueError, match=r"adapter_model\.safetensors"):
+        with_adapter(load_model(TINY), tmp_path)
