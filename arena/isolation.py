@@ -10,7 +10,8 @@ A sandboxed agent (see :mod:`arena.sandbox`) runs ``python -m arena.sandbox_work
   user, bubblewrap's user namespace (``--disable-userns``: no nested ones) with no capabilities;
 - **filesystem**: read-only binds of the system libraries (``/usr``, the ``/lib*`` links, the loader cache),
   the Python installation, the venv's site-packages, the ``arena``, ``envs`` and ``agents`` packages (never
-  the repository root, where boards, runs and results live) and the agent's own package at ``/agent``;
+  the repository root, where boards, runs and results live), the agent's own package at ``/agent`` and
+  the cached language-model conversions at ``/models``;
   ``/dev/null``, ``/dev/zero``, ``/dev/urandom``; a fresh ``/proc`` of its own PID namespace; size-capped
   private tmpfs at ``/tmp`` (holding its home and working directory ``/tmp/home``) and ``/dev/shm``; GPU
   device nodes only when granted. Nothing else: no board, no home directory, no other package, no ``/proc``
@@ -49,6 +50,7 @@ from arena import cgroups
 AGENT_MOUNT = "/agent"  # where the agent's package appears inside the sandbox
 TMP_MB = 256  # the private /tmp (holding HOME); charged to the agent's memory cgroup
 HOME = "/tmp/home"  # the agent's home and working directory, apart from mount points of a checkout in /tmp
+MODELS_MOUNT = "/models"  # where the cached language-model conversions appear (read-only), when there are any
 SHM_MB = 64
 UID_RANGE = (1 << 30, (1 << 30) + (1 << 29))  # fresh host uids for agents when the arena is root
 SYSTEM_PATHS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -214,6 +216,17 @@ def package_roots() -> list[Path]:
     return [Path(module.__file__).resolve().parent for module in (arena, envs, agents)]
 
 
+def unreadable_by_others(package: str | Path) -> Path | None:
+    """The first entry of ``package`` (itself included) that a fresh uid could not read, or None: a file
+    without the read bit for others, or a directory without read and search. The arena as root plays an
+    agent under such a uid; safetensors, for one, writes its files 0600."""
+    for parent, _, files in os.walk(package):
+        for path, needed in [(Path(parent), 0o005), *((Path(parent) / name, 0o004) for name in files)]:
+            if path.stat().st_mode & needed != needed:
+                return path
+    return None
+
+
 def python_paths() -> list[Path]:
     """The Python installation and every site-packages directory of this interpreter (read-only binds)."""
     paths = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)}
@@ -272,6 +285,10 @@ def bwrap_command(
         argv += ["--ro-bind", str(path), str(path)]
     if package is not None:
         argv += ["--ro-bind", package, AGENT_MOUNT]
+    from agents.language import converted_models_dir  # imports torch: only when an agent starts
+
+    if (models := converted_models_dir()).is_dir():  # public weights: spares each agent a conversion
+        argv += ["--ro-bind", str(models), MODELS_MOUNT]
     argv += ["--proc", "/proc", "--perms", "0755", "--tmpfs", "/dev"]
     for device in DEVICES:
         argv += ["--dev-bind", device, device]

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from agents import EnvSpaces
+from agents import AgentPackageError, EnvSpaces
 from arena import isolation
 from arena.cgroups import AgentCgroup
 from arena.players import DEFAULT_LIMITS, AgentFailure, AgentRef, Clock, Limits, check_action, raised, show
@@ -42,6 +42,20 @@ MAX_REPLY_BYTES = 16 * 1024 * 1024
 LOG_TAIL_BYTES = 2048
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 PASSED_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+def _check_readable(ref: AgentRef) -> None:
+    """As root, the agent runs under a fresh uid: its package must be readable by others (ERROR if not,
+    naming the entry and the fix)."""
+    unreadable = ref.path and isolation.running_as_root() and isolation.unreadable_by_others(ref.path)
+    if unreadable:
+        mode = oct(unreadable.stat().st_mode & 0o777)[2:]
+        raise AgentFailure(
+            Status.ERROR,
+            f"{unreadable} (mode {mode}) is not readable by other users, and the sandbox plays the agent as "
+            f"a user of its own; make the package readable: chmod -R a+rX {ref.path}",
+            AgentPackageError.__name__,
+        )
 
 
 class SandboxPlayer:
@@ -75,6 +89,7 @@ class SandboxPlayer:
                     f"agent {ref.label!r}: isolation layers missing on this machine: {', '.join(missing)} "
                     "(see `arena doctor`); only agents you trust may run without them (--trust-agents)"
                 )
+            _check_readable(ref)
             isolation.harden_arena()
             self._cgroup = AgentCgroup(limits.memory_mb, limits.max_processes, limits.cpus)
         try:
@@ -106,14 +121,20 @@ class SandboxPlayer:
         try:
             if self.limits.confined:
                 launch = isolation.bwrap_command(
-                    worker_args, _sandbox_environment(isolation.HOME), package=ref.path, gpu=self.limits.gpu
+                    worker_args,
+                    _sandbox_environment(isolation.HOME, isolation.MODELS_MOUNT),
+                    package=ref.path,
+                    gpu=self.limits.gpu,
                 )
                 argv, pass_fds, cwd, env = launch.argv, launch.pass_fds, None, {"PATH": os.defpath}
                 child_ends += launch.close_after_spawn
             else:
                 self._workdir = tempfile.mkdtemp(prefix="arena-agent-")
                 argv = [sys.executable, "-m", "arena.sandbox_worker", *worker_args]
-                pass_fds, cwd, env = (), self._workdir, _sandbox_environment(self._workdir)
+                from agents.language import converted_models_dir  # imports torch: only when an agent starts
+
+                models = str(converted_models_dir())
+                pass_fds, cwd, env = (), self._workdir, _sandbox_environment(self._workdir, models)
             process = subprocess.Popen(
                 argv,
                 stdin=request_read,
@@ -386,10 +407,11 @@ def _signal_name(number: int) -> str:
         return str(number)
 
 
-def _sandbox_environment(home: str) -> dict[str, str]:
+def _sandbox_environment(home: str, models: str) -> dict[str, str]:
     """The worker's environment: none of the arena's variables (they may hold secrets that an error message
-    would carry into the results) beyond locale; home and temp in ``home``; one BLAS/OpenMP thread; no
-    ``.pyc`` files written into the agent's package; the packages' parents on PYTHONPATH."""
+    would carry into the results) beyond locale; home and temp in ``home``; the language-model cache at
+    ``models``; one BLAS/OpenMP thread; no ``.pyc`` files written into the agent's package; the packages'
+    parents on PYTHONPATH."""
     roots = dict.fromkeys(str(root.parent) for root in isolation.package_roots())
     passed = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
     return {
@@ -400,6 +422,7 @@ def _sandbox_environment(home: str) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "HOME": home,
         "TMPDIR": home,
+        "PG_ARENA_MODELS": models,
         "PG_ARENA_SANDBOXED": "1",
     }
 

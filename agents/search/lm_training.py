@@ -341,6 +341,8 @@ def save_package(model: LanguageModel, config: LMSearchConfig, out: Path, traini
 
     out.mkdir(parents=True, exist_ok=True)
     model.model.save_pretrained(str(out / ADAPTER))
+    for written in (out / ADAPTER).iterdir():  # safetensors writes 0600; a sandbox reads as another user
+        written.chmod(0o644)
     (out / "training.json").write_text(json.dumps(training, indent=2) + "\n")
     manifest = AgentManifest(
         name=f"search-lm-{config.estimator}",

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from agents.base import AgentPackageError, EnvSpaces, load_agent
+from arena import isolation
 from arena.launch import probe_agent, start_player
 from arena.players import DEFAULT_LIMITS, AgentFailure, AgentRef, InProcessPlayer, Limits, check_action
 from arena.results import Status
@@ -91,6 +92,26 @@ def is_gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         return True
+
+
+@pytest.mark.skipif(not isolation.running_as_root(), reason="an ordinary user's agent keeps the user's uid")
+def test_a_package_other_users_cannot_read_is_refused_naming_the_file_and_the_fix(tmp_path):
+    """As root, the arena plays an agent under a fresh uid, which cannot read a 0600 file (safetensors writes
+    its files so) or enter a 0700 folder: the player fails before anything starts, and a submission's probe
+    says the same as a package error."""
+    package = write_package(tmp_path / "bot")
+    weights = package / "weights" / "model.safetensors"
+    weights.parent.mkdir()
+    weights.write_bytes(b"")
+    for path, mode, shown in ((weights, 0o600, "600"), (weights.parent, 0o700, "700")):
+        path.chmod(mode)
+        with pytest.raises(AgentFailure, match=rf"{path} \(mode {shown}\) is not readable") as failure:
+            start_player(AgentRef("bot", path=str(package)), CARTPOLE)
+        assert failure.value.status is Status.ERROR and f"chmod -R a+rX {package}" in failure.value.reason
+        with pytest.raises(AgentPackageError, match="is not readable by other users"):
+            probe_agent(package)
+        path.chmod(0o755)
+    assert isolation.unreadable_by_others(package) is None
 
 
 # ---- what a player is and how it is chosen

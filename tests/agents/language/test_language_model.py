@@ -6,7 +6,9 @@ import importlib.util
 import pytest
 import torch
 
-from agents.language import SHIPPED, TINY, load_model, shared_model
+from agents.language import SHIPPED, TINY, converted_models_dir, load_model, shared_model
+from agents.language.model import _save_converted
+from arena.isolation import unreadable_by_others
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +111,18 @@ def test_the_shipped_model_knows_the_capital_of_france():
     assert "Paris" in model("What is the capital of France? Answer in one word.")
     scores = model.log_likelihoods("The capital of France is", [" Paris", " Madrid", " Berlin", " Rome"])
     assert int(scores.argmax()) == 0 and float(scores[0] - scores[1:].max()) > 2.0
+
+
+def test_a_cached_conversion_lies_where_pg_arena_models_says_whole_and_readable_by_every_user(
+    tiny, tmp_path, monkeypatch
+):
+    """The cache folder is written beside its place and renamed (no staging folder is left), with every file
+    readable by others: the arena shows the cache to sandboxed agents, which run under a uid of their own
+    (mkdtemp makes 0700 folders and safetensors 0600 files)."""
+    monkeypatch.setenv("PG_ARENA_MODELS", str(tmp_path / "models"))
+    folder = converted_models_dir() / "tiny"
+    assert folder.parent == tmp_path / "models"
+    _save_converted(tiny.model, tiny.tokenizer, folder)
+    assert [path.name for path in folder.parent.iterdir()] == ["tiny"]
+    assert (folder / "model.safetensors").stat().st_size > 4 * sum(p.numel() for p in tiny.model.parameters())
+    assert unreadable_by_others(folder) is None

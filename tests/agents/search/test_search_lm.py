@@ -25,6 +25,8 @@ from agents.search.lm_training import (
     sft,
     train_package,
 )
+from arena.isolation import unreadable_by_others
+from arena.launch import package_player
 
 TEXT = "arena/SearchQAText-v0"
 SMALL = dict(language_model=TINY, max_action_tokens=8, prompts=2, group_size=2, sft_examples=8, sft_batch=4)
@@ -125,7 +127,7 @@ def test_episode_advantages_follow_each_estimator_within_each_group(estimator):
 @pytest.mark.slow
 def test_arena_train_lm_grpo_writes_a_package_the_arena_plays(tmp_path):
     """The learner writes a LoRA adapter package with its held-out EM; loading it merges the adapter into a
-    fresh copy of the base model, which then plays the text env."""
+    fresh copy of the base model, which then plays the text env, in the process and in the sandbox."""
     out = tmp_path / "pkg"
     train_package(
         TEXT,
@@ -146,6 +148,10 @@ def test_arena_train_lm_grpo_writes_a_package_the_arena_plays(tmp_path):
     env = gym.make(TEXT, hops=1, split="test", max_turns=3)
     observation, info = env.reset(seed=0)
     assert env.action_space.contains(agent.act(observation, info))
+    assert unreadable_by_others(out) is None  # the sandbox plays a package under a uid of its own
+    with package_player(out, env) as player:
+        player.reset(0)
+        assert env.action_space.contains(player.act(observation, {}))
     with pytest.raises(ValueError, match="unknown option"):
         train_package(TEXT, {}, out=tmp_path / "x", steps=1, seed=0, device="cpu", lr=1.0)
 
