@@ -53,7 +53,11 @@ def package_player(
 
 
 def probe_agent(
-    path: str | Path, env_ids: list[str] | None = None, limits: Limits = DEFAULT_LIMITS
+    path: str | Path,
+    env_ids: list[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    files: str | Path | None = None,
 ) -> list[str]:
     """Check a submission: its ``agent.toml``, then, in a sandbox per env, that the agent builds, resets and
     answers the env's first observation (``reset(seed=0)``) with a valid action within ``limits``.
@@ -61,12 +65,13 @@ def probe_agent(
     Probes the manifest's ``envs`` (or ``env_ids``); a multi-agent id is probed with the first seat's
     observation and spaces. Returns the ids probed. Raises :class:`AgentPackageError` for a package that
     cannot be loaded (manifest, unknown env, import) and :class:`AgentFailure` for an agent that misbehaves;
-    both messages start with the env id.
+    both messages start with the env id. ``files``: a copy of the package for the sandbox to read (messages
+    still name ``path``).
     """
     directory = Path(path).resolve()
     manifest = read_manifest(directory)
     ids = list(manifest.envs if env_ids is None else env_ids)
-    ref = AgentRef(label=manifest.name, path=str(directory))
+    ref = AgentRef(label=manifest.name, path=str(Path(files).resolve() if files else directory))
     for env_id in ids:
         spaces, observation, info = _first_observation(env_id, directory)
         try:

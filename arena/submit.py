@@ -10,7 +10,8 @@ Storing is all or nothing: the manifest, the names and the files are checked and
 then the package is copied into a hidden sibling directory and its hash checked, and only then are the copy
 renamed into place and the board's row written, in one transaction. Any failure removes the copy and leaves
 the board as it was. The stored copy is readable by other users (directories 0755, files 0644), as the
-sandbox runs agents under a user of their own.
+sandbox runs agents under a user of their own; the probe plays such a copy too, so a package with private
+files (safetensors writes 0600) is probed as it will be played.
 """
 
 from __future__ import annotations
@@ -57,7 +58,14 @@ def submit(
     label = validate_label(f"{manifest.name}@{manifest.version}", "name@version")
     _check_only_plain_files(directory)
     confined = isolation.confine_packages([label], trust_agents)
-    probed = probe_agent(directory, limits=replace(limits or Limits(), confined=confined))
+    with tempfile.TemporaryDirectory(prefix="arena-probe-") as scratch:  # probed as it will be stored
+        try:
+            copy = _copy_readable(directory, Path(scratch) / "package")
+        except OSError as error:
+            raise ValueError(
+                f"copying agent {label!r} to probe it failed, so nothing was stored: {error}"
+            ) from error
+        probed = probe_agent(directory, limits=replace(limits or Limits(), confined=confined), files=copy)
     digest = content_hash(directory)
     stored_at = board.path.parent.resolve() / "agents" / label_directory_name(label)  # absolute, as stored
     known = next((a for a in board.agents() if a["label"] == label), None)
@@ -103,15 +111,7 @@ def _store(directory: Path, digest: str, stored_at: Path, board: Board, label: s
         placed = True
 
     try:
-        shutil.copytree(
-            directory,
-            staging,
-            symlinks=True,
-            ignore=shutil.ignore_patterns("__pycache__"),
-            dirs_exist_ok=True,
-        )
-        _check_only_plain_files(staging)  # again: a link made after the first check is copied as a link
-        _make_readable(staging)
+        _copy_readable(directory, staging)
         if content_hash(staging) != digest:
             raise ValueError(f"{directory} changed while it was being copied; submit it again")
         board.add_agent(label, str(stored_at), version, digest, then=move_into_place)
@@ -146,6 +146,17 @@ def _check_only_plain_files(directory: Path) -> None:
                     f"{directory / MANIFEST}: {path.relative_to(directory)} is {kind}; an agent package "
                     "holds only regular files and directories"
                 )
+
+
+def _copy_readable(directory: Path, copy: Path) -> Path:
+    """Copy the package ``directory`` to ``copy`` (which may exist, empty), without ``__pycache__``, readable
+    by the sandbox's user; returns ``copy``."""
+    shutil.copytree(
+        directory, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+    )
+    _check_only_plain_files(copy)  # again: a link made after the first check is copied as a link
+    _make_readable(copy)
+    return copy
 
 
 def _make_readable(root: Path) -> None:

@@ -152,8 +152,10 @@ def stored_state(board):
 
 def test_a_name_with_a_slash_is_stored_in_one_directory_readable_by_other_users(tmp_path, empty_board):
     """'team/wolf-bot' is a valid name (built-ins look like 'werewolf/scripted'); its copy lives in one
-    directory, team%2Fwolf-bot@0.1, with directories 0755 and files 0644 for the sandbox's user."""
-    source = named_package(tmp_path / "src", "team/wolf-bot")
+    directory, team%2Fwolf-bot@0.1, with directories 0755 and files 0644 for the sandbox's user. The agent
+    reads a file only its owner may read in the source: the probe plays a readable copy, so it is accepted."""
+    reads_its_table = "return int(open(__file__.replace('agent.py', 'data/table.txt')).read())"
+    source = named_package(tmp_path / "src", "team/wolf-bot", act=reads_its_table)
     (source / "run.sh").write_text("#!/bin/sh\n")
     (source / "run.sh").chmod(0o4700)
     (source / "data").mkdir(mode=0o700)
@@ -200,14 +202,25 @@ def test_other_content_under_the_same_name_and_version_is_refused_with_no_change
 
 
 def test_a_copy_that_fails_midway_leaves_no_row_and_no_directory(tmp_path, empty_board, monkeypatch):
-    def copy_one_file_then_fail(source, destination, **kwargs):
-        shutil.copy(Path(source) / "agent.toml", Path(destination) / "agent.toml")
-        raise OSError(28, "No space left on device")
+    """Both copies: the one the probe plays (in a scratch folder) and the one stored on the board."""
+    copytree = shutil.copytree
 
-    monkeypatch.setattr("arena.submit.shutil.copytree", copy_one_file_then_fail)
-    with pytest.raises(ValueError, match=r"failed, so nothing was stored: .*No space left on device"):
-        submit(named_package(tmp_path / "src", "team/wolf-bot"), empty_board)
-    assert stored_state(empty_board) == ([], {})
+    def fail_into(place: str):
+        def copy_one_file_then_fail(source, destination, **kwargs):
+            if place not in str(destination):
+                return copytree(source, destination, **kwargs)
+            Path(destination).mkdir(exist_ok=True)
+            shutil.copy(Path(source) / "agent.toml", Path(destination) / "agent.toml")
+            raise OSError(28, "No space left on device")
+
+        return copy_one_file_then_fail
+
+    source = named_package(tmp_path / "src", "team/wolf-bot")
+    for place, stage in (("arena-probe-", "to probe it"), (str(empty_board.path.parent), "on board")):
+        monkeypatch.setattr("arena.submit.shutil.copytree", fail_into(place))
+        with pytest.raises(ValueError, match=rf"{stage}.* failed, so nothing was stored: .*No space left"):
+            submit(source, empty_board)
+        assert stored_state(empty_board) == ([], {})
 
 
 def test_a_rename_that_fails_leaves_no_row_and_no_directory(tmp_path, empty_board, monkeypatch):
