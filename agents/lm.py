@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from agents.base import EnvSpaces
-from agents.language import SHIPPED, LanguageModel, shared_model
+from agents.language import SHIPPED, LanguageModel, reseed, shared_model
 
 SAY = re.compile(r"^\s*SAY:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 TARGET = re.compile(r"^\s*TARGET:\s*(?:player\s*)?(\d+|none)", re.IGNORECASE | re.MULTILINE)
@@ -212,10 +212,7 @@ class LocalModelPlayer:
         self.generator = torch.Generator(device=model.device)
 
     def reset(self, seed: int | None = None) -> None:
-        if seed is None:
-            self.generator.seed()
-        else:
-            self.generator.manual_seed(int(seed))
+        reseed(self.generator, seed)
 
     def act(self, observation: dict[str, Any], info: dict) -> dict[str, Any]:
         mask = info["action_mask"]

@@ -9,6 +9,7 @@ from agents.language.model import (
     ModelUnavailable,
     converted_models_dir,
     load_model,
+    reseed,
     shared_model,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "ModelUnavailable",
     "converted_models_dir",
     "load_model",
+    "reseed",
     "shared_model",
 ]

@@ -187,6 +187,14 @@ class LanguageModel:
         return self.tokenizer.decode(tokens)
 
 
+def reseed(generator: torch.Generator, seed: int | None) -> None:
+    """Seed ``generator`` with ``seed``, or from fresh entropy when it is None (an agent's ``reset``)."""
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(int(seed))
+
+
 def _cut(text: str, stop: tuple[str, ...]) -> str:
     """``text`` up to its first stop string."""
     for s in stop:

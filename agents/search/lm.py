@@ -17,7 +17,7 @@ import gymnasium as gym
 import torch
 
 from agents.base import EnvSpaces
-from agents.language import SHIPPED, LanguageModel, load_model, shared_model
+from agents.language import SHIPPED, LanguageModel, load_model, reseed, shared_model
 
 SYSTEM_PROMPT = (
     "You answer questions about fictional people, places and organisations by searching a corpus. "
@@ -78,10 +78,7 @@ class LanguageSearchAgent:
         self.generator = torch.Generator(device=model.device)
 
     def reset(self, seed: int | None = None) -> None:
-        if seed is None:
-            self.generator.seed()
-        else:
-            self.generator.manual_seed(int(seed))
+        reseed(self.generator, seed)
 
     def act(self, observation: str, info: dict) -> str:
         generation = next_actions(
