@@ -222,7 +222,7 @@ def unreadable_by_others(package: str | Path) -> Path | None:
     agent under such a uid; safetensors, for one, writes its files 0600."""
     for parent, _, files in os.walk(package):
         for path, needed in [(Path(parent), 0o005), *((Path(parent) / name, 0o004) for name in files)]:
-            if path.stat().st_mode & needed != needed:
+            if path.lstat().st_mode & needed != needed:  # a link is not followed (it may dangle)
                 return path
     return None
 

@@ -49,7 +49,7 @@ def _check_readable(ref: AgentRef) -> None:
     naming the entry and the fix)."""
     unreadable = ref.path and isolation.running_as_root() and isolation.unreadable_by_others(ref.path)
     if unreadable:
-        mode = oct(unreadable.stat().st_mode & 0o777)[2:]
+        mode = oct(unreadable.lstat().st_mode & 0o777)[2:]
         raise AgentFailure(
             Status.ERROR,
             f"{unreadable} (mode {mode}) is not readable by other users, and the sandbox plays the agent as "

@@ -111,6 +111,7 @@ def test_a_package_other_users_cannot_read_is_refused_naming_the_file_and_the_fi
         with pytest.raises(AgentPackageError, match="is not readable by other users"):
             probe_agent(package)
         path.chmod(0o755)
+    (package / "gone").symlink_to(tmp_path / "nowhere")  # a dangling link is left to the agent, not followed
     assert isolation.unreadable_by_others(package) is None
 
 
