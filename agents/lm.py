@@ -243,10 +243,7 @@ class LocalModelPlayer:
 
     def _pick(self, prompt: str, options: list[str]) -> int:
         scores = self.model.log_likelihoods(prompt, options)
-        if self.temperature == 0.0:
-            return int(scores.argmax())
-        probs = torch.softmax(scores / self.temperature, 0)
-        return int(torch.multinomial(probs, 1, generator=self.generator))
+        return int(self.model.sample(scores[None], self.temperature, self.generator))
 
 
 def lm_player(

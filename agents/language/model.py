@@ -103,7 +103,7 @@ class LanguageModel:
         new = torch.full((batch, max_new_tokens), -1, dtype=torch.long, device=self.device)
         done = torch.zeros(batch, dtype=torch.bool, device=self.device)
         for step in range(max_new_tokens):
-            token = self._sample(logits, temperature, generator)
+            token = self.sample(logits, temperature, generator)
             token = torch.where(done, torch.full_like(token, self.pad_id), token)
             new[:, step] = torch.where(done, -1, token)
             done |= token == self.end_id
@@ -176,7 +176,9 @@ class LanguageModel:
         return ids, mask
 
     @staticmethod
-    def _sample(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+    def sample(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+        """One index per row of ``logits`` (rows, options): the likeliest at temperature 0, else drawn from
+        ``softmax(logits / temperature)`` with ``generator``."""
         if temperature == 0.0:
             return logits.argmax(-1)
         probs = torch.softmax(logits.float() / temperature, -1)
